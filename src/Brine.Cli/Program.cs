@@ -1,0 +1,1 @@
+return Brine.Cli.CliApp.Run(args);

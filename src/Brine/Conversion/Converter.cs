@@ -1,0 +1,115 @@
+using Brine.Formats;
+using Brine.IO;
+using Brine.Model;
+
+namespace Brine.Conversion;
+
+public sealed class ConvertOptions
+{
+    /// <summary>The input format's name; detected from the extension, then the content, when null.</summary>
+    public string? From { get; init; }
+    /// <summary>The output format's name; taken from the extension when null.</summary>
+    public string? To { get; init; }
+    public RefsMode Refs { get; init; } = RefsMode.Auto;
+    public bool Indent { get; init; } = true;
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    public string? SchemaPath { get; init; }
+    public ReadOptions? Read { get; init; }
+    /// <summary>Progress: top-level values (records) written so far.</summary>
+    public Action<long>? OnValue { get; init; }
+}
+
+public sealed record ConvertResult(Format From, Format To, long Values);
+
+/// <summary>
+/// Converts between any two formats: detects formats, streams tokens through <see cref="TokenPump"/>, and
+/// writes the output atomically. <c>-</c> means standard input or output.
+/// </summary>
+public static class Converter
+{
+    public static FormatRegistry Registry => FormatRegistry.Default;
+
+    /// <summary>Finds the input format: by name, then extension, then content.</summary>
+    public static Format ResolveInput(string path, string? name, ReadOnlySpan<byte> head)
+    {
+        if (name is not null) return Registry.GetByName(name);
+        if (path != "-" && Registry.FindByPath(path) is { } byExt) return byExt;
+        return Registry.Detect(head)
+            ?? throw new BrineUsageException($"cannot tell the format of {(path == "-" ? "standard input" : path)}; name it with --from ({string.Join(", ", Registry.All.Select(f => f.Name))})");
+    }
+
+    public static Format ResolveOutput(string path, string? name)
+    {
+        if (name is not null) return Registry.GetByName(name);
+        if (path != "-" && Registry.FindByPath(path) is { } byExt) return byExt;
+        throw new BrineUsageException($"cannot tell the output format of {(path == "-" ? "standard output" : path)}; name it with --to ({string.Join(", ", Registry.All.Select(f => f.Name))})");
+    }
+
+    public static ConvertResult Convert(string inputPath, string outputPath, ConvertOptions? options = null)
+    {
+        options ??= new ConvertOptions();
+        if (inputPath != "-" && !File.Exists(inputPath)) throw new BrineUsageException($"input file not found: {inputPath}");
+        if (inputPath != "-" && outputPath != "-" && Path.GetFullPath(inputPath) == Path.GetFullPath(outputPath))
+            throw new BrineUsageException("input and output are the same file; write to another name");
+        var to = ResolveOutput(outputPath, options.To);
+        using var raw = inputPath == "-" ? Console.OpenStandardInput() : new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var (input, head) = PeekableInput.Open(raw);
+        var from = ResolveInput(inputPath, options.From, head);
+        if (outputPath == "-")
+        {
+            using var stdout = Console.OpenStandardOutput();
+            return Convert(input, from, stdout, to, options);
+        }
+        using var file = new AtomicFile(outputPath);
+        var result = Convert(input, from, file.Stream, to, options);
+        file.Commit();
+        return result;
+    }
+
+    /// <summary>Converts between streams. The output stream is flushed, not closed.</summary>
+    public static ConvertResult Convert(Stream input, Format from, Stream output, Format to, ConvertOptions? options = null)
+    {
+        options ??= new ConvertOptions();
+        if (!from.CanRead) throw new BrineUsageException($"Brine cannot read {from.Title}");
+        if (!to.CanWrite) throw new BrineUsageException($"Brine cannot write {to.Title}");
+        var readOptions = options.Read ?? new ReadOptions { Settings = options.Settings, SchemaPath = options.SchemaPath };
+        var writeOptions = new WriteOptions { Indent = options.Indent, KeepReferences = options.Refs == RefsMode.Keep, Settings = options.Settings, SchemaPath = options.SchemaPath };
+        using var reader = from.CreateReader(input, readOptions);
+        using var writer = to.CreateWriter(output, writeOptions);
+        bool pass = options.Refs switch
+        {
+            RefsMode.Keep => to.Capabilities.References != ReferenceSupport.None,
+            RefsMode.Expand => false,
+            _ => to.Capabilities.References == ReferenceSupport.Native,
+        };
+        long n = TokenPump.Copy(reader, writer, new PumpOptions { PassReferences = pass, OnValue = options.OnValue });
+        writer.Finish();
+        output.Flush();
+        return new ConvertResult(from, to, n);
+    }
+
+    /// <summary>Reads every top-level value of a file into trees.</summary>
+    public static List<Node> ReadNodes(string path, string? format = null, ReadOptions? options = null)
+    {
+        using var raw = File.OpenRead(path);
+        var (input, head) = PeekableInput.Open(raw);
+        var f = ResolveInput(path, format, head);
+        using var r = f.CreateReader(input, options ?? ReadOptions.Default);
+        return NodeBuilder.ReadAll(r);
+    }
+
+    /// <summary>Writes trees to a file atomically (shared nodes as the format's references where it has them).</summary>
+    public static void WriteNodes(string path, IEnumerable<Node> nodes, string? format = null, WriteOptions? options = null)
+    {
+        var f = ResolveOutput(path, format);
+        options ??= WriteOptions.Default;
+        using var file = new AtomicFile(path);
+        using (var w = f.CreateWriter(file.Stream, options))
+        {
+            using var r = new NodeReader(nodes, expand: f.Capabilities.References == ReferenceSupport.None || (f.Capabilities.References == ReferenceSupport.Convention && !options.KeepReferences));
+            TokenPump.Copy(r, w);
+            w.Finish();
+        }
+        file.Commit();
+    }
+}

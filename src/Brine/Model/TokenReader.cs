@@ -1,0 +1,56 @@
+using System.Numerics;
+
+namespace Brine.Model;
+
+/// <summary>
+/// A pull reader of Brine's token stream. Call <see cref="Read"/> to advance; inspect <see cref="Kind"/>,
+/// <see cref="Tag"/>, <see cref="Anchor"/> and the value property for the kind. A stream holds zero or more
+/// top-level values (documents or records): a JSON Lines file, a YAML stream, concatenated BSON.
+/// </summary>
+/// <remarks>Value properties are plain fields on purpose: readers set them without allocation or copying.</remarks>
+public abstract class TokenReader : IDisposable
+{
+    public TokenKind Kind { get; protected set; }
+    /// <summary>The type the node stands for (<c>set</c>, <c>tuple</c>, <c>models.User</c>, a format's own tag), or null.</summary>
+    public string? Tag { get; protected set; }
+    /// <summary>An id a later <see cref="TokenKind.Alias"/> may refer to, or null.</summary>
+    public string? Anchor { get; protected set; }
+    /// <summary>For <see cref="TokenKind.StartList"/> and <see cref="TokenKind.StartMap"/>: the number of items (map entries) when the format says it up front, else -1.</summary>
+    public int Count { get; protected set; } = -1;
+
+    public bool BoolValue;
+    /// <summary>The integer when <see cref="BigValue"/> is null.</summary>
+    public long Int64Value;
+    /// <summary>Set only for integers outside the range of <see cref="long"/>.</summary>
+    public BigInteger? BigValue;
+    public double DoubleValue;
+    public DecimalNumber DecimalValue;
+    /// <summary>The string, or for <see cref="TokenKind.Alias"/> the anchor it refers to.</summary>
+    public string? StringValue;
+    public byte[]? BytesValue;
+    public Timestamp TimestampValue;
+    public DateOnly DateValue;
+    public TimeOnly TimeValue;
+    public Guid UuidValue;
+
+    /// <summary>The short name of the format being read, for error messages (<c>json</c>, <c>yaml</c>).</summary>
+    public abstract string FormatName { get; }
+
+    /// <summary>Where the reader is, for error messages: <c>line 3, column 7</c> or <c>byte 1042</c>.</summary>
+    public virtual string Location => "";
+
+    /// <summary>Advances to the next token. Returns false at the end of the stream.</summary>
+    public abstract bool Read();
+
+    /// <summary>The integer as a <see cref="BigInteger"/> whatever its size.</summary>
+    public BigInteger IntegerValue => BigValue ?? Int64Value;
+
+    /// <summary>For the current string token: its UTF-8 bytes when the reader holds them already (no transcoding needed).</summary>
+    public virtual bool TryGetUtf8(out ReadOnlySpan<byte> utf8) { utf8 = default; return false; }
+
+    protected void ResetNodeInfo() { Tag = null; Anchor = null; Count = -1; BigValue = null; }
+
+    protected BrineFormatException Error(string message) => new(FormatName, Location, message);
+
+    public virtual void Dispose() { GC.SuppressFinalize(this); }
+}

@@ -1,0 +1,52 @@
+using System.Numerics;
+using System.Text;
+
+namespace Brine.Model;
+
+/// <summary>
+/// A push writer of Brine's token stream. Before a start or scalar, <see cref="SetTag"/> and <see cref="SetAnchor"/>
+/// attach a tag or anchor to the next node. Each top-level value is one document or record; call
+/// <see cref="Finish"/> once at the end.
+/// </summary>
+public abstract class TokenWriter : IDisposable
+{
+    protected string? PendingTag;
+    protected string? PendingAnchor;
+
+    public abstract string FormatName { get; }
+
+    /// <summary>Attaches a tag to the next node. Writers without tags use their convention or refuse.</summary>
+    public virtual void SetTag(string tag) => PendingTag = tag;
+    /// <summary>Attaches an anchor to the next node so that a later <see cref="WriteAlias"/> can refer to it.</summary>
+    public virtual void SetAnchor(string anchor) => PendingAnchor = anchor;
+
+    public abstract void WriteNull();
+    public abstract void WriteBool(bool value);
+    public abstract void WriteInt(long value);
+    public abstract void WriteBigInt(BigInteger value);
+    public abstract void WriteFloat(double value);
+    public abstract void WriteDecimal(DecimalNumber value);
+    public abstract void WriteString(string value);
+    /// <summary>Writes a string given as UTF-8. Override when the format can copy the bytes directly.</summary>
+    public virtual void WriteStringUtf8(ReadOnlySpan<byte> utf8) => WriteString(Encoding.UTF8.GetString(utf8));
+    public abstract void WriteBytes(ReadOnlySpan<byte> value);
+    public abstract void WriteTimestamp(Timestamp value);
+    public abstract void WriteDate(DateOnly value);
+    public abstract void WriteTime(TimeOnly value);
+    public abstract void WriteUuid(Guid value);
+    /// <param name="count">The number of items when known, else -1.</param>
+    public abstract void StartList(int count = -1);
+    public abstract void EndList();
+    /// <param name="count">The number of entries when known, else -1.</param>
+    public abstract void StartMap(int count = -1);
+    public abstract void EndMap();
+    /// <summary>Refers back to a node written with <paramref name="anchor"/>.</summary>
+    public abstract void WriteAlias(string anchor);
+
+    /// <summary>Ends the stream: closes documents and flushes. Nothing may be written after.</summary>
+    public abstract void Finish();
+
+    protected BrineFormatException Error(string message) => new(FormatName, "", message);
+
+    public virtual void Dispose() { GC.SuppressFinalize(this); }
+}
