@@ -18,16 +18,17 @@ public class BrineFormatException : BrineException
     public string Detail { get; }
 
     public BrineFormatException(string format, string location, string detail, Exception? inner = null)
-        : base(Compose(format, location, null, detail), inner)
+        : base(detail, inner)
     { Format = format; Location = location; Detail = detail; }
 
-    BrineFormatException(string format, string location, string? path, string detail, Exception? inner)
-        : base(Compose(format, location, path, detail), inner)
-    { Format = format; Location = location; ModelPath = path; Detail = detail; }
+    public override string Message => Compose(Format, Location, ModelPath, Detail);
 
-    /// <summary>The same error with the model path added (the pump knows it, the reader may not).</summary>
-    public BrineFormatException WithPath(string path) =>
-        ModelPath is null ? new BrineFormatException(Format, Location, path, Detail, InnerException ?? this) : this;
+    /// <summary>Adds the model path (the pump knows it, the reader may not); keeps the first path set.</summary>
+    public BrineFormatException WithPath(string path)
+    {
+        ModelPath ??= path;
+        return this;
+    }
 
     static string Compose(string format, string location, string? path, string detail)
     {

@@ -18,35 +18,45 @@ public static class NodeComparer
     {
         options ??= new Options();
         var assumed = new HashSet<(Node, Node)>(new PairComparer());
-        var todo = new Stack<(Node a, Node b, string path)>();
-        todo.Push((a, b, "$"));
+        // Paths are built only when a difference is found: each entry points to its parent step.
+        var steps = new List<(int parent, string step)> { (-1, "$") };
+        string PathOf(int i)
+        {
+            var parts = new List<string>();
+            for (; i >= 0; i = steps[i].parent) parts.Add(steps[i].step);
+            parts.Reverse();
+            return string.Concat(parts);
+        }
+        var todo = new Stack<(Node a, Node b, int step)>();
+        todo.Push((a, b, 0));
         while (todo.Count > 0)
         {
-            var (x, y, path) = todo.Pop();
+            var (x, y, step) = todo.Pop();
             if (ReferenceEquals(x, y)) continue;
             if (!assumed.Add((x, y))) continue;
-            if (options.CompareTags && x.Tag != y.Tag) return $"{path}: tag {x.Tag ?? "(none)"} != {y.Tag ?? "(none)"}";
+            if (options.CompareTags && x.Tag != y.Tag) return $"{PathOf(step)}: tag {x.Tag ?? "(none)"} != {y.Tag ?? "(none)"}";
             if (x.Kind != y.Kind)
             {
                 if (options.NumbersByValue && IsNumber(x) && IsNumber(y) && NumberEquals(x, y)) continue;
-                return $"{path}: {x.Kind} {x} != {y.Kind} {y}";
+                return $"{PathOf(step)}: {x.Kind} {x} != {y.Kind} {y}";
             }
             if (x.IsList)
             {
-                if (x.Items!.Count != y.Items!.Count) return $"{path}: {x.Items.Count} items != {y.Items.Count}";
-                for (int i = 0; i < x.Items.Count; i++) todo.Push((x.Items[i], y.Items[i], $"{path}[{i}]"));
+                if (x.Items!.Count != y.Items!.Count) return $"{PathOf(step)}: {x.Items.Count} items != {y.Items.Count}";
+                for (int i = 0; i < x.Items.Count; i++) { steps.Add((step, $"[{i}]")); todo.Push((x.Items[i], y.Items[i], steps.Count - 1)); }
             }
             else if (x.IsMap)
             {
-                if (x.Entries!.Count != y.Entries!.Count) return $"{path}: {x.Entries.Count} entries != {y.Entries.Count}";
+                if (x.Entries!.Count != y.Entries!.Count) return $"{PathOf(step)}: {x.Entries.Count} entries != {y.Entries.Count}";
                 for (int i = 0; i < x.Entries.Count; i++)
                 {
                     var kx = x.Entries[i].Key; var ky = y.Entries[i].Key;
-                    if (!ScalarEquals(kx, ky, options)) return $"{path}: key {kx} != {ky} (entry {i})";
-                    todo.Push((x.Entries[i].Value, y.Entries[i].Value, $"{path}.{kx}"));
+                    if (!ScalarEquals(kx, ky, options)) return $"{PathOf(step)}: key {kx} != {ky} (entry {i})";
+                    steps.Add((step, "." + kx));
+                    todo.Push((x.Entries[i].Value, y.Entries[i].Value, steps.Count - 1));
                 }
             }
-            else if (!ScalarEquals(x, y, options)) return $"{path}: {Show(x)} != {Show(y)}";
+            else if (!ScalarEquals(x, y, options)) return $"{PathOf(step)}: {Show(x)} != {Show(y)}";
         }
         return null;
     }

@@ -38,7 +38,6 @@ public static class TokenPump
         {
             while (r.Read())
             {
-                path.Step(r);
                 if (expander is not null) expander.Accept(r, path);
                 else
                 {
@@ -46,10 +45,12 @@ public static class TokenPump
                     if (r.Anchor is { } anchor) w.SetAnchor(anchor);
                     WriteCurrent(r, w);
                 }
+                // Stepping after the write leaves the path at the current node if the write fails.
+                path.Step(r);
                 if (path.Depth == 0) { values++; options.OnValue?.Invoke(values); }
             }
         }
-        catch (BrineFormatException e) { throw e.WithPath(path.ToString()); }
+        catch (BrineFormatException e) { e.WithPath(path.ToString()); throw; }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or InvalidDataException or EndOfStreamException)
         {
             throw new BrineFormatException(r.FormatName, r.Location, e.Message, e).WithPath(path.ToString());
