@@ -13,7 +13,8 @@ public static class FormatsCommand
         cmd.SetAction(parse =>
         {
             var formats = FormatRegistry.Default.All;
-            if (parse.GetValue(markdown)) { Console.Write(Markdown(formats)); return CliApp.Ok; }
+            // Redirected output gets Markdown: a box table squeezed to 80 columns helps no one.
+            if (parse.GetValue(markdown) || Console.IsOutputRedirected) { Console.Write(Markdown(formats)); return CliApp.Ok; }
             var table = new Table().Border(TableBorder.Rounded);
             foreach (var h in new[] { "format", "extensions", "text/binary", "schema", "references", "types/tags", "bytes", "shape", "read/write" })
                 table.AddColumn(h);
