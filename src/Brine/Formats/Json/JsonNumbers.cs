@@ -99,10 +99,17 @@ internal static class JsonNumbers
         return n;
     }
 
-    /// <summary>A decimal as a JSON literal with every digit: plain notation unless the scale would add many zeros.</summary>
+    /// <summary>
+    /// A decimal as a JSON literal with every digit that reads back as a fraction, not an integer: plain notation
+    /// when it has a fraction part, else digits and an exponent (<c>12E+2</c>).
+    /// </summary>
     public static string FormatDecimal(DecimalNumber d)
     {
-        if (d.Scale is >= -20 and <= 400) return d.ToString();
-        return d.Unscaled.ToString(CultureInfo.InvariantCulture) + "E" + (-d.Scale).ToString(CultureInfo.InvariantCulture);
+        if (d.Scale is > 0 and <= 400) return d.ToString();
+        if (d.Unscaled.IsZero) return "0.0";
+        var digits = d.Unscaled.ToString(CultureInfo.InvariantCulture);
+        var trimmed = digits.TrimEnd('0');
+        long exponent = -(long)d.Scale + (digits.Length - trimmed.Length);
+        return trimmed + "E" + (exponent >= 0 ? "+" : "") + exponent.ToString(CultureInfo.InvariantCulture);
     }
 }

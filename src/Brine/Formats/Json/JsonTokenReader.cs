@@ -59,7 +59,7 @@ internal sealed class JsonTokenReader : TokenReader
             _pyIds = pre.PyIds;
             _refs = pre.AnchorEveryId ? null : pre.Refs;
         }
-        _scan = new JsonTokenScanner(input, format, options, lines ? JsonTokenScanner.Separation.Newline : JsonTokenScanner.Separation.Whitespace);
+        _scan = new JsonTokenScanner(input, format, options, lines);
     }
 
     public override string FormatName => _format;

@@ -25,16 +25,13 @@ internal struct RawToken
 /// </summary>
 internal sealed class JsonTokenScanner
 {
-    /// <summary>How consecutive top-level values must be separated.</summary>
-    public enum Separation { Whitespace, Newline }
-
     const int InitialBuffer = 1 << 16;
     const int BatchSize = 512;
     static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     readonly Stream _stream;
     readonly string _format;
-    readonly Separation _separation;
+    readonly bool _lines;
     readonly long _maxTokenBytes;
     byte[] _buf = new byte[InitialBuffer];
     int _dataEnd;
@@ -50,14 +47,15 @@ internal sealed class JsonTokenScanner
     long _base;
     long _linesBefore;
     long _columnBefore;
-    bool _gapCarryWhitespace;    // some whitespace sits right before _buf[0]
-    bool _gapCarryNewline;       // ... and it holds a line break
+    bool _gapCarryNewline;       // the whitespace right before _buf[0] holds a line break
 
-    public JsonTokenScanner(Stream stream, string format, ReadOptions options, Separation separation)
+    /// <param name="lines">JSON Lines (for messages). Either way, top-level values must be on separate lines: jq writes
+    /// several values so, and JSONTestSuite wants <c>{"a": true} "x"</c> refused.</param>
+    public JsonTokenScanner(Stream stream, string format, ReadOptions options, bool lines)
     {
         _stream = stream;
         _format = format;
-        _separation = separation;
+        _lines = lines;
         _maxTokenBytes = Math.Max(1024, options.MaxValueBytes);
         _state = new JsonReaderState(new JsonReaderOptions
         {
@@ -199,26 +197,24 @@ internal sealed class JsonTokenScanner
     {
         t.TopLevel = true;
         if (_seenValue && !GapBefore(t.TokenStart))
-            throw Error(t.TokenStart, _separation == Separation.Newline
+            throw Error(t.TokenStart, _lines
                 ? "another value on the same line: JSON Lines holds one value per line"
-                : "two values with nothing between them: separate top-level values with whitespace or a new line");
+                : "unexpected data after the end of the JSON value (several top-level values must each start on a new line)");
         _seenValue = true;
     }
 
-    /// <summary>Whether the bytes right before <paramref name="offset"/> separate two values as the format asks.</summary>
+    /// <summary>Whether the whitespace right before <paramref name="offset"/> holds a line break.</summary>
     bool GapBefore(int offset)
     {
-        bool any = false, newline = false;
         int i = offset - 1;
+        bool newline = false;
         for (; i >= 0; i--)
         {
             byte b = _buf[i];
-            if (b is (byte)' ' or (byte)'\t' or (byte)'\r') any = true;
-            else if (b == (byte)'\n') { any = true; newline = true; }
-            else break;
+            if (b == (byte)'\n') newline = true;
+            else if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return newline;
         }
-        if (i < 0) { any |= _gapCarryWhitespace; newline |= _gapCarryNewline; }
-        return _separation == Separation.Newline ? newline : any;
+        return newline || _gapCarryNewline;
     }
 
     void ReadMore()
@@ -245,18 +241,7 @@ internal sealed class JsonTokenScanner
         int lastNl = gone.LastIndexOf((byte)'\n');
         _columnBefore = lastNl >= 0 ? _consumed - lastNl - 1 : _columnBefore + _consumed;
 
-        bool any = false, newline = false;
-        int i = _consumed - 1;
-        for (; i >= 0; i--)
-        {
-            byte b = _buf[i];
-            if (b is (byte)' ' or (byte)'\t' or (byte)'\r') any = true;
-            else if (b == (byte)'\n') { any = true; newline = true; }
-            else break;
-        }
-        if (i < 0) { any |= _gapCarryWhitespace; newline |= _gapCarryNewline; }
-        _gapCarryWhitespace = any;
-        _gapCarryNewline = newline;
+        _gapCarryNewline = GapBefore(_consumed);
 
         Buffer.BlockCopy(_buf, _consumed, _buf, 0, _dataEnd - _consumed);
         _base += _consumed;
