@@ -16,7 +16,7 @@ namespace Brine.Formats.Cbor;
 /// </summary>
 public sealed class CborTokenWriter : TokenWriter
 {
-    const int FlushThreshold = 1 << 16;
+    const int FlushThreshold = 1 << 15; // half the buffer, so that small values never make it grow
 
     readonly Stream _out;
     readonly OutputBuffer _main = new();

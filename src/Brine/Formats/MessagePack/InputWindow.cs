@@ -55,7 +55,13 @@ internal sealed class InputWindow
     }
 
     /// <summary>Asks for more than is available now (the decoder ran out): doubles the request. False at the end of input or the size limit.</summary>
-    public bool More() => !Eof && Available < _maxWindow && Ensure((int)Math.Min(Math.Max((long)Available * 2, Available + 4096), Math.Min(_maxWindow, Array.MaxLength)));
+    public bool More()
+    {
+        if (Eof || Available >= _maxWindow) return false;
+        int before = Available;
+        Ensure((int)Math.Min(Math.Max((long)Available * 2, Available + 4096), Math.Min(_maxWindow, Array.MaxLength)));
+        return Available > before;
+    }
 
     /// <summary>Whether the request size for more data is capped by the limit.</summary>
     public bool AtLimit => Available >= _maxWindow || Available >= Array.MaxLength;

@@ -34,6 +34,8 @@ public sealed class MessagePackTokenReader : TokenReader
     }
 
     public override string FormatName => "msgpack";
+    /// <summary>The size of the input window, for tests of streaming.</summary>
+    internal int WindowBytes => _in.Buffer.Length;
     public override string Location => $"byte {_tokenOffset}";
 
     public override bool TryGetUtf8(out ReadOnlySpan<byte> utf8)
@@ -112,6 +114,7 @@ public sealed class MessagePackTokenReader : TokenReader
             case MessagePackType.String:
             {
                 if (!r.TryReadStringSpan(out var span)) throw new EndOfStreamException();
+                if (span.Length > _options.MaxValueBytes) throw TooLong(span.Length);
                 int start = _in.Pos + (int)r.Consumed - span.Length;
                 try { StringValue = StrictUtf8.GetString(span); }
                 catch (DecoderFallbackException) { throw Error("a string is not valid UTF-8"); }
@@ -122,6 +125,7 @@ public sealed class MessagePackTokenReader : TokenReader
             case MessagePackType.Binary:
             {
                 var seq = r.ReadBytes();
+                if (seq.HasValue && seq.Value.Length > _options.MaxValueBytes) throw TooLong(seq.Value.Length);
                 BytesValue = seq.HasValue ? seq.Value.ToArray() : Array.Empty<byte>();
                 Kind = TokenKind.Bytes;
                 break;
@@ -145,7 +149,7 @@ public sealed class MessagePackTokenReader : TokenReader
             case MessagePackType.Extension:
             {
                 if (!r.TryReadExtensionFormatHeader(out var header)) throw new EndOfStreamException();
-                if (header.Length > _options.MaxValueBytes) throw new BrineLimitException(FormatName, Location, $"an extension value of {header.Length:N0} bytes is longer than the limit of {_options.MaxValueBytes:N0}");
+                if (header.Length > _options.MaxValueBytes) throw TooLong(header.Length);
                 var data = r.ReadRaw(header.Length);
                 if (header.TypeCode == ReservedMessagePackExtensionTypeCode.DateTime)
                 {
@@ -185,6 +189,9 @@ public sealed class MessagePackTokenReader : TokenReader
         if (nanos > 999_999_999) throw Error($"a timestamp has {nanos} nanoseconds (at most 999999999)");
         return new Timestamp(seconds, (int)nanos, 0);
     }
+
+    BrineLimitException TooLong(long length) =>
+        new(FormatName, Location, $"a value of {length:N0} bytes is longer than the limit of {_options.MaxValueBytes:N0}");
 
     void Push(long count, bool isMap)
     {

@@ -16,7 +16,7 @@ namespace Brine.Formats.MessagePack;
 /// </summary>
 public sealed class MessagePackTokenWriter : TokenWriter
 {
-    const int FlushThreshold = 1 << 16;
+    const int FlushThreshold = 1 << 15; // half the buffer, so that small values never make it grow
 
     readonly Stream _out;
     readonly OutputBuffer _main = new();
@@ -40,6 +40,8 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public MessagePackTokenWriter(Stream output, WriteOptions options) { _out = output; }
 
     public override string FormatName => "msgpack";
+    /// <summary>The most bytes the writer holds at the moment, for tests of streaming.</summary>
+    internal int BufferedBytes => _main.Capacity + _pending.Capacity;
 
     OutputBuffer Target => _openUnknown > 0 ? _pending : _main;
 

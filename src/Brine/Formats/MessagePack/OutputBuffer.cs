@@ -13,6 +13,7 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
 
     public OutputBuffer(int capacity = 1 << 16) => _data = ArrayPool<byte>.Shared.Rent(capacity);
 
+    public int Capacity => _data.Length;
     public ReadOnlySpan<byte> Written => _data.AsSpan(0, Length);
     public Span<byte> WrittenSpan => _data.AsSpan(0, Length);
 
