@@ -36,6 +36,8 @@ public sealed class CborTokenReader : TokenReader
     }
 
     public override string FormatName => "cbor";
+    /// <summary>The size of the input window, for tests of streaming.</summary>
+    internal int WindowBytes => _in.Buffer.Length;
     public override string Location => $"byte {_tokenOffset}";
 
     public override bool Read()
