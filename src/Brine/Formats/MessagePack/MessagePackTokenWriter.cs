@@ -60,22 +60,70 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteNull()
     {
         BeginNode();
-        var w = new MessagePackWriter(Target); w.WriteNil(); w.Flush();
+        Target.WriteByte(MessagePackCode.Nil);
         AfterNode();
     }
 
     public override void WriteBool(bool value)
     {
         BeginNode();
-        var w = new MessagePackWriter(Target); w.Write(value); w.Flush();
+        Target.WriteByte(value ? MessagePackCode.True : MessagePackCode.False);
         AfterNode();
     }
 
     public override void WriteInt(long value)
     {
         BeginNode();
-        var w = new MessagePackWriter(Target); w.Write(value); w.Flush();
+        WriteInteger(Target, value);
         AfterNode();
+    }
+
+    // The hot encodings (integers, string and container headers, nil, bool) are written here rather than
+    // through MessagePackWriter: a MessagePackWriter is a ref struct that cannot live between token calls,
+    // and creating and flushing one per token measured ~190 ns against ~20 ns for these few lines
+    // (10 M tokens, .NET 10, this machine) — most of a JSON → MessagePack conversion's time.
+    // The encodings are the smallest the spec allows, as MessagePackWriter's; the msgpack-test-suite checks them.
+
+    static void WriteInteger(OutputBuffer o, long v)
+    {
+        var span = o.GetSpan(9);
+        int n;
+        if (v >= 0)
+        {
+            if (v <= MessagePackRange.MaxFixPositiveInt) { span[0] = (byte)v; n = 1; }
+            else if (v <= byte.MaxValue) { span[0] = MessagePackCode.UInt8; span[1] = (byte)v; n = 2; }
+            else if (v <= ushort.MaxValue) { span[0] = MessagePackCode.UInt16; BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)v); n = 3; }
+            else if (v <= uint.MaxValue) { span[0] = MessagePackCode.UInt32; BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)v); n = 5; }
+            else { span[0] = MessagePackCode.UInt64; BinaryPrimitives.WriteUInt64BigEndian(span[1..], (ulong)v); n = 9; }
+        }
+        else
+        {
+            if (v >= MessagePackRange.MinFixNegativeInt) { span[0] = unchecked((byte)(sbyte)v); n = 1; }
+            else if (v >= sbyte.MinValue) { span[0] = MessagePackCode.Int8; span[1] = unchecked((byte)(sbyte)v); n = 2; }
+            else if (v >= short.MinValue) { span[0] = MessagePackCode.Int16; BinaryPrimitives.WriteInt16BigEndian(span[1..], (short)v); n = 3; }
+            else if (v >= int.MinValue) { span[0] = MessagePackCode.Int32; BinaryPrimitives.WriteInt32BigEndian(span[1..], (int)v); n = 5; }
+            else { span[0] = MessagePackCode.Int64; BinaryPrimitives.WriteInt64BigEndian(span[1..], v); n = 9; }
+        }
+        o.Advance(n);
+    }
+
+    /// <summary>A header of the fix / 8 / 16 / 32-bit family: fixCode | n when n &lt; fixLimit, else the smallest sized form.</summary>
+    static void WriteHeader(OutputBuffer o, uint n, byte fixCode, uint fixLimit, byte code8, byte code16, byte code32)
+    {
+        var span = o.GetSpan(5);
+        if (n < fixLimit) { span[0] = (byte)(fixCode | n); o.Advance(1); }
+        else if (code8 != 0 && n <= byte.MaxValue) { span[0] = code8; span[1] = (byte)n; o.Advance(2); }
+        else if (n <= ushort.MaxValue) { span[0] = code16; BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)n); o.Advance(3); }
+        else { span[0] = code32; BinaryPrimitives.WriteUInt32BigEndian(span[1..], n); o.Advance(5); }
+    }
+
+    static void WriteStringHeader(OutputBuffer o, int length) =>
+        WriteHeader(o, (uint)length, MessagePackCode.MinFixStr, 32, MessagePackCode.Str8, MessagePackCode.Str16, MessagePackCode.Str32);
+
+    static void WriteContainerHeader(OutputBuffer o, bool isMap, uint count)
+    {
+        if (isMap) WriteHeader(o, count, MessagePackCode.MinFixMap, 16, 0, MessagePackCode.Map16, MessagePackCode.Map32);
+        else WriteHeader(o, count, MessagePackCode.MinFixArray, 16, 0, MessagePackCode.Array16, MessagePackCode.Array32);
     }
 
     public override void WriteBigInt(BigInteger value)
@@ -119,7 +167,9 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteStringUtf8(ReadOnlySpan<byte> utf8)
     {
         BeginNode();
-        var w = new MessagePackWriter(Target); w.WriteString(utf8); w.Flush();
+        var o = Target;
+        WriteStringHeader(o, utf8.Length);
+        o.Write(utf8);
         AfterNode();
     }
 
@@ -179,12 +229,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
         if (_depth == _frames.Length) Array.Resize(ref _frames, _depth * 2);
         ref var f = ref _frames[_depth];
         f = new Frame { IsMap = isMap, Declared = count < 0 ? -1 : (isMap ? 2L * count : count), Slot = -1, PatchAt = -1 };
-        if (count >= 0)
-        {
-            var w = new MessagePackWriter(Target);
-            if (isMap) w.WriteMapHeader(count); else w.WriteArrayHeader(count);
-            w.Flush();
-        }
+        if (count >= 0) WriteContainerHeader(Target, isMap, (uint)count);
         else if (_depth == 0 && !isMap && _out.CanSeek)
         {
             // Constant memory for a huge top-level list: a fixed-width array32 header, patched at the end.
@@ -238,9 +283,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
         foreach (var (pos, isMap, count) in _slots)
         {
             _main.Write(bytes[prev..pos]);
-            var w = new MessagePackWriter(_main);
-            if (isMap) w.WriteMapHeader((uint)count); else w.WriteArrayHeader((uint)count);
-            w.Flush();
+            WriteContainerHeader(_main, isMap, (uint)count);
             prev = pos;
             if (_main.Length >= FlushThreshold) _main.FlushTo(_out);
         }

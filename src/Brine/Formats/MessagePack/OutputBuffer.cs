@@ -23,6 +23,8 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
 
     public Span<byte> GetSpan(int sizeHint = 0) { Ensure(sizeHint); return _data.AsSpan(Length); }
 
+    public void WriteByte(byte b) { if (Length == _data.Length) Ensure(1); _data[Length++] = b; }
+
     public void Write(ReadOnlySpan<byte> bytes) { Ensure(bytes.Length); bytes.CopyTo(_data.AsSpan(Length)); Length += bytes.Length; }
 
     void Ensure(int sizeHint)
