@@ -282,14 +282,22 @@ public sealed class MessagePackTokenWriter : TokenWriter
         int prev = 0;
         foreach (var (pos, isMap, count) in _slots)
         {
-            _main.Write(bytes[prev..pos]);
+            CopyOut(bytes[prev..pos]);
             WriteContainerHeader(_main, isMap, (uint)count);
             prev = pos;
             if (_main.Length >= FlushThreshold) _main.FlushTo(_out);
         }
-        _main.Write(bytes[prev..]);
+        CopyOut(bytes[prev..]);
         _slots.Clear();
         _pending.Length = 0;
+    }
+
+    /// <summary>Appends to the output; a long run goes straight to the stream instead of growing the buffer.</summary>
+    void CopyOut(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < FlushThreshold) { _main.Write(bytes); return; }
+        _main.FlushTo(_out);
+        _out.Write(bytes);
     }
 
     public override void WriteAlias(string anchor) =>
