@@ -18,6 +18,8 @@ public sealed class FormatRegistry
         // Keep one line per format; the order is the order of `brine formats`.
         r.Add(new Json.JsonFormat());
         r.Add(new Json.JsonLinesFormat());
+        r.Add(new MessagePack.MessagePackFormat());
+        r.Add(new Cbor.CborFormat());
         return r;
     }
 
