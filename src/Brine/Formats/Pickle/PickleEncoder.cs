@@ -33,8 +33,11 @@ sealed class PickleEncoder
     int _memoSize;
     /// <summary>Values Python would make on the fly while pickling (reduce tuples, globals), keyed by a stand-in node.</summary>
     readonly Dictionary<Node, Synthetic> _synthetic = new(ReferenceEqualityComparer.Instance);
-    /// <summary>Strings Python interns (module names, attribute names): one node per value, so the memo shares them as CPython does.</summary>
-    readonly Dictionary<string, Node> _interned = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Strings Python shares by value: module names, attribute names, the 'latin1' of the bytes hack. One node per
+    /// value and kind, so the memo shares them as CPython does (a module 'datetime' and a class 'datetime' are two objects).
+    /// </summary>
+    readonly Dictionary<(char kind, string value), Node> _interned = new();
     readonly Dictionary<string, Node> _globals = new(StringComparer.Ordinal);
     Node? _utc;
     readonly Stack<Work> _work = new();
@@ -174,9 +177,9 @@ sealed class PickleEncoder
 
     // ---- synthetic values ----
 
-    Node Interned(string s)
+    Node Interned(char kind, string s)
     {
-        if (!_interned.TryGetValue(s, out var n)) _interned[s] = n = Node.String(s);
+        if (!_interned.TryGetValue((kind, s), out var n)) _interned[(kind, s)] = n = Node.String(s);
         return n;
     }
 
@@ -306,7 +309,7 @@ sealed class PickleEncoder
             {
                 var big = new BigInteger(((Guid)n.Value!).ToByteArray(bigEndian: true), isUnsigned: true, isBigEndian: true);
                 var state = Node.Map();
-                state.Add(Interned("int"), Node.Int(big));
+                state.Add(Interned('a', "int"), Node.Int(big));
                 SaveObject(n, "uuid", "UUID", null, state);
                 return;
             }
@@ -359,6 +362,8 @@ sealed class PickleEncoder
 
     void SaveFloat(double d)
     {
+        // .NET's double.NaN has the sign bit set; Python's float('nan') does not. Other NaN payloads pass as they are.
+        if (BitConverter.DoubleToInt64Bits(d) == BitConverter.DoubleToInt64Bits(double.NaN)) d = BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0000);
         if (_bin) { Span<byte> b = stackalloc byte[9]; b[0] = BINFLOAT; BinaryPrimitives.WriteDoubleBigEndian(b[1..], d); Write(b); }
         else WriteAscii("F" + PythonText.FloatRepr(d) + "\n");
     }
@@ -419,7 +424,7 @@ sealed class PickleEncoder
         }
         // Protocols 0–2 have no bytes opcode: CPython writes _codecs.encode(latin-1 text, 'latin1').
         if (data.Length == 0) { PushReduce(Global("builtins", "bytes"), Tuple(), n); return; }
-        PushReduce(Global("_codecs", "encode"), Tuple(Node.String(Encoding.Latin1.GetString(data)), Interned("latin1")), n);
+        PushReduce(Global("_codecs", "encode"), Tuple(Node.String(Encoding.Latin1.GetString(data)), Interned('s', "latin1")), n);
     }
 
     // ---- containers ----
@@ -515,8 +520,8 @@ sealed class PickleEncoder
         {
             Push(Step.MemoPut, n);
             Push(Step.Op, op: STACK_GLOBAL);
-            Push(Step.Save, Interned(g.Name));
-            Push(Step.Save, Interned(g.Module));
+            Push(Step.Save, Interned('n', g.Name));
+            Push(Step.Save, Interned('m', g.Module));
             return;
         }
         var (module, name) = _proto < 3 ? Python2Name(g.Module, g.Name) : (g.Module, g.Name);
@@ -585,7 +590,7 @@ sealed class PickleEncoder
         {
             if (e.Key.Value is "__args__" && e.Value.IsList) { args = Tuple(e.Value.Items!.ToArray()); continue; }
             // Attribute names are interned in Python, so every instance shares them through the memo.
-            state.Add(e.Key.Value is string k ? Interned(k) : e.Key, e.Value);
+            state.Add(e.Key.Value is string k ? Interned('a', k) : e.Key, e.Value);
         }
         SaveObject(n, module, name, args, state);
     }

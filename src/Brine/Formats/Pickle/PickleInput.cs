@@ -53,6 +53,12 @@ sealed class PickleInput
     public byte[]? TryReadArray(long n)
     {
         if (n > Array.MaxLength) return null;
+        // Never allocate far beyond what the stream holds: a corrupt length would otherwise cost gigabytes.
+        if (n > 1 << 24)
+        {
+            if (_stream.CanSeek) { if (_stream.Length - _stream.Position + (_len - _pos) < n) return null; }
+            else return ReadChunked(n);
+        }
         var result = new byte[n];
         int have = (int)Math.Min(_len - _pos, n);
         Buffer.BlockCopy(_buf, _pos, result, 0, have);
@@ -69,6 +75,26 @@ sealed class PickleInput
         }
         _base += got - have;
         return result;
+    }
+
+    byte[]? ReadChunked(long n)
+    {
+        var ms = new MemoryStream();
+        int have = (int)Math.Min(_len - _pos, n);
+        ms.Write(_buf, _pos, have);
+        _pos += have;
+        _base += _len; _pos = _len = 0;
+        var chunk = new byte[1 << 20];
+        long got = have;
+        while (got < n)
+        {
+            int r = _eof ? 0 : _stream.Read(chunk, 0, (int)Math.Min(chunk.Length, n - got));
+            if (r == 0) { _eof = true; _base += got - have; return null; }
+            ms.Write(chunk, 0, r);
+            got += r;
+        }
+        _base += got - have;
+        return ms.ToArray();
     }
 
     /// <summary>The bytes up to the next newline (which is consumed, not returned), or false when no newline comes.</summary>

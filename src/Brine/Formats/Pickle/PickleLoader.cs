@@ -685,8 +685,15 @@ sealed class PickleLoader
                 return m;
             }
             case "decimal.Decimal": return DecimalFrom(args);
+            case "uuid.UUID": return NewObject(g, args); // becomes a Uuid when BUILD gives it its int
         }
         if (PickleGlobals.IsRefused(g, newObj, _allowed)) throw Refuse(g);
+        return NewObject(g, args);
+    }
+
+    /// <summary>An instance of a class: a map tagged with the class name; constructor arguments, if any, under <c>__args__</c>.</summary>
+    Node NewObject(PyGlobal g, List<Node> args)
+    {
         var o = Node.Map(g.FullName);
         _objects.Add(o);
         if (args.Count > 0) { var t = Node.List("tuple"); t.Items!.AddRange(args); o.Add("__args__", t); }
