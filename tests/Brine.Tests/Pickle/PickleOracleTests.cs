@@ -208,7 +208,7 @@ static class PickleCases
         r.Add(("ints_100k", L(Enumerable.Range(0, 100_000).Select(i => I(i * 7919L)).ToArray())));
         r.Add(("records_5000", L(Enumerable.Range(0, 5000).Select(i => M(("id", I(i)), ("name", S("user" + i)), ("score", Node.Float(i / 3.0)), ("tags", L(S("a" + i), S("b" + i))))).ToArray())));
         r.Add(("keys", M((I(1), S("int")), (Node.Float(2.5), S("float")), (Node.Null(), S("none")), (Node.Bytes([0x68, 0x69]), S("bytes")), (Node.Bool(false), S("bool")))));
-        r.Add(("python_types", L(Node.Decimal(DecimalNumber.Parse("1.50")), Node.Decimal(DecimalNumber.Parse("-0.000001")), Node.Decimal(new DecimalNumber(1, -3)),
+        r.Add(("python_types", L(Node.Decimal(DecimalNumber.Parse("1.50")), Node.Decimal(DecimalNumber.Parse("-0.000001")), Node.Decimal(DecimalNumber.Parse("1E-7")),
             Node.Date(new DateOnly(2024, 5, 1)), Node.Time(new TimeOnly(13, 4, 5).Add(TimeSpan.FromTicks(1234560))),
             Node.Uuid(Guid.Parse("12345678-1234-5678-1234-567812345678")),
             Node.Timestamp(new Timestamp(1714566615, 123456000, null)),

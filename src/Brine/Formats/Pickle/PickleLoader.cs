@@ -72,7 +72,12 @@ sealed class PickleLoader
             _op = (byte)b;
             var handler = _dispatch[b];
             if (handler is null) throw Fail($"invalid opcode byte 0x{b:x2} (not a pickle, or corrupt)", named: false);
-            handler();
+            try { handler(); }
+            catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException or FormatException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                // A safety net: corrupt input must give a format error, never another exception.
+                throw Fail($"corrupt pickle ({e.Message})");
+            }
         }
         return _result;
     }
@@ -732,7 +737,6 @@ sealed class PickleLoader
             throw Fail($"unknown encoding '{enc}'");
         }
         if (a.IsList) return Node.Bytes(a.Items!.Select(i => i.Value is long l && l is >= 0 and <= 255 ? (byte)l : throw Fail("bytes from a list need ints 0–255")).ToArray());
-        if (a.Value is long n && n >= 0 && n <= _options.MaxValueBytes) return Node.Bytes(new byte[n]);
         throw Fail($"cannot make bytes of {Describe(a)}");
     }
 
