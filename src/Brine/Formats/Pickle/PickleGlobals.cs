@@ -23,7 +23,7 @@ static class PickleGlobals
         "functools", "_functools", "operator", "_operator", "types", "io", "_io", "tempfile", "glob", "signal", "platform",
         "pydoc", "pkgutil", "zipimport", "ssl", "http", "urllib", "urllib2", "ftplib", "smtplib", "telnetlib", "xmlrpc",
         "socketserver", "select", "mmap", "resource", "gc", "inspect", "dill", "cloudpickle", "shelve", "dbm", "sqlite3",
-        "ensurepip", "venv", "distutils", "setuptools", "pip", "site", "builtins_eval", "codecs", "_codecs", "zipfile",
+        "ensurepip", "venv", "distutils", "setuptools", "pip", "site", "codecs", "_codecs", "zipfile",
         "tarfile", "logging", "pathlib", "fcntl", "termios", "pwd", "grp", "sched", "trace", "tracemalloc", "faulthandler",
         "_posixsubprocess", "_winapi", "msvcrt", "winreg", "_osx_support", "uuid", "copyreg", "copy_reg", "builtins", "__builtin__",
     };
