@@ -20,6 +20,7 @@ public sealed class FormatRegistry
         r.Add(new Json.JsonLinesFormat());
         r.Add(new MessagePack.MessagePackFormat());
         r.Add(new Cbor.CborFormat());
+        r.Add(new Pickle.PickleFormat());
         return r;
     }
 
