@@ -11,7 +11,8 @@ public static class InspectCommand
         var file = new Argument<string>("FILE") { Description = "The file to inspect" };
         var from = new Option<string?>("--from", "-f") { Description = "The format (default: from the extension, then the content)" };
         var hex = new Option<int>("--hex") { Description = "Bytes of the hex view for binary formats (0 for none)", DefaultValueFactory = _ => 256 };
-        var cmd = new Command("inspect", "Show a file's format, size and structure (shape, depth, counts, anchors, tags), and a hex view of binary formats.") { file, from, hex };
+        var lines = new Option<int>("--lines") { Description = "Lines of the pickle disassembly to show (0 for all)", DefaultValueFactory = _ => 200 };
+        var cmd = new Command("inspect", "Show a file's format, size and structure (shape, depth, counts, anchors, tags), a pickle's disassembly (like python -m pickletools), and a hex view of binary formats.") { file, from, hex, lines };
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
@@ -35,6 +36,7 @@ public static class InspectCommand
             Row("references", $"{s.Anchors:N0} anchors, {s.Aliases:N0} aliases");
             if (s.Tags.Count > 0) Row("tags", string.Join(", ", s.Tags.OrderByDescending(p => p.Value).Take(10).Select(p => $"{p.Key} ×{p.Value:N0}")));
             AnsiConsole.Write(grid);
+            if (s.Format is Formats.Pickle.PickleFormat) PrintDisassembly(path, parse.GetValue(lines));
             int hexBytes = parse.GetValue(hex);
             if (s.Format.Capabilities.Binary && hexBytes > 0)
             {
@@ -48,5 +50,17 @@ public static class InspectCommand
             return CliApp.Ok;
         });
         return cmd;
+    }
+
+    static void PrintDisassembly(string path, int maxLines)
+    {
+        var text = new StringWriter();
+        using (var f = File.OpenRead(path)) Formats.Pickle.PickleDisassembler.Disassemble(f, text);
+        var all = text.ToString().Split('\n');
+        Console.WriteLine();
+        Console.WriteLine("disassembly:");
+        int shown = maxLines <= 0 ? all.Length : Math.Min(maxLines, all.Length);
+        for (int i = 0; i < shown; i++) Console.WriteLine(all[i]);
+        if (shown < all.Length) Console.WriteLine($"… {all.Length - shown:N0} more lines (--lines 0 shows all)");
     }
 }
