@@ -16,6 +16,8 @@ public sealed class FormatRegistry
     {
         var r = new FormatRegistry();
         // Keep one line per format; the order is the order of `brine formats`.
+        r.Add(new Xml.XmlFormat());
+        r.Add(new Bson.BsonFormat());
         return r;
     }
 
