@@ -44,19 +44,41 @@ public static class BsonTags
         int biased; BigInteger coefficient;
         if (((high >> 61) & 3) == 3)
         {
-            // The "11" combination form: its coefficient is always above 10^34 - 1, so the value is zero.
-            biased = (int)((high >> 47) & 0x3FFF);
-            coefficient = BigInteger.Zero;
+            // The "11" combination form: its coefficient is always above 10^34 - 1 (the value is zero, but the bits
+            // would not re-encode): keep it as tagged text.
+            return false;
         }
-        else
-        {
-            biased = (int)((high >> 49) & 0x3FFF);
-            coefficient = ((BigInteger)(high & 0x1FFFFFFFFFFFFUL) << 64) | low;
-            if (coefficient > MaxCoefficient) coefficient = BigInteger.Zero;
-        }
+        biased = (int)((high >> 49) & 0x3FFF);
+        coefficient = ((BigInteger)(high & 0x1FFFFFFFFFFFFUL) << 64) | low;
+        if (coefficient > MaxCoefficient) return false;
         if (negative && coefficient.IsZero) return false; // -0 has no place in an exact decimal
         value = new DecimalNumber(negative ? -coefficient : coefficient, ExponentBias - biased);
         return true;
+    }
+
+    /// <summary>
+    /// The text of a Decimal128 the model's decimal cannot hold: its own notation (<c>NaN</c>, <c>-Infinity</c>, <c>-0E+3</c>)
+    /// when that parses back to the same bits, else <c>0x</c> and the 32 hex digits of its bits (high word first), so that
+    /// NaN payloads, signalling NaNs and non-canonical zeros survive.
+    /// </summary>
+    public static string Decimal128Text(Decimal128 d)
+    {
+        var text = d.ToString();
+        if (MongoDB.Bson.Decimal128.TryParse(text, out var back) && back.GetIEEEHighBits() == d.GetIEEEHighBits() && back.GetIEEELowBits() == d.GetIEEELowBits())
+            return text;
+        return "0x" + d.GetIEEEHighBits().ToString("X16") + d.GetIEEELowBits().ToString("X16");
+    }
+
+    public static bool TryParseDecimal128Text(string text, out Decimal128 d)
+    {
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && text.Length == 34
+            && ulong.TryParse(text.AsSpan(2, 16), System.Globalization.NumberStyles.HexNumber, null, out var high)
+            && ulong.TryParse(text.AsSpan(18, 16), System.Globalization.NumberStyles.HexNumber, null, out var low))
+        {
+            d = MongoDB.Bson.Decimal128.FromIEEEBits(high, low);
+            return true;
+        }
+        return MongoDB.Bson.Decimal128.TryParse(text, out d);
     }
 
     /// <summary>The Decimal128 holding exactly <paramref name="value"/>, or false when it needs more than 34 digits or its exponent is out of range.</summary>

@@ -83,7 +83,7 @@ public sealed class BsonTokenReader : TokenReader
             _valuePending = true; _pendingType = type;
             return true;
         }
-        bson.SkipName(); // array keys are "0", "1" …: the position says it
+        // In an array the reader has consumed the index name already ("0", "1" …): the position says it.
         ReadValue(bson, type);
         return true;
     }
@@ -203,7 +203,7 @@ public sealed class BsonTokenReader : TokenReader
             {
                 var d = bson.ReadDecimal128();
                 if (BsonTags.TryToDecimalNumber(d, out var exact)) { Kind = TokenKind.Decimal; DecimalValue = exact; }
-                else { Kind = TokenKind.String; StringValue = d.ToString(); Tag = BsonTags.Decimal128; }
+                else { Kind = TokenKind.String; StringValue = BsonTags.Decimal128Text(d); Tag = BsonTags.Decimal128; }
                 break;
             }
             case BsonType.MinKey: bson.ReadMinKey(); Kind = TokenKind.Null; Tag = BsonTags.MinKey; break;

@@ -180,7 +180,7 @@ public sealed class BsonTokenWriter : TokenWriter
             case BsonTags.Code: w.WriteJavaScript(value); break;
             case BsonTags.Symbol: w.WriteSymbol(value); break;
             case BsonTags.Decimal128:
-                if (!Decimal128.TryParse(value, out var d)) throw Error($"'{value}' is tagged bson.decimal128 but is not a Decimal128");
+                if (!BsonTags.TryParseDecimal128Text(value, out var d)) throw Error($"'{value}' is tagged bson.decimal128 but is not a Decimal128");
                 w.WriteDecimal128(d); break;
             default: w.WriteString(value); break;
         }

@@ -79,7 +79,7 @@ public sealed class XmlTokenReader : TokenReader
 
     public override string FormatName => "xml";
 
-    public override string Location => _lines is { } l && l.HasLineInfo() ? $"line {l.LineNumber}, column {l.LinePosition}" : "";
+    public override string Location => _lines is { } l && l.HasLineInfo() && l.LineNumber > 0 ? $"line {l.LineNumber}, column {l.LinePosition}" : "";
 
     public override bool Read()
     {
@@ -112,7 +112,7 @@ public sealed class XmlTokenReader : TokenReader
         {
             var where = e.LineNumber > 0 ? $"line {e.LineNumber}, column {e.LinePosition}" : Location;
             if (e.Message.Contains("DTD", StringComparison.OrdinalIgnoreCase))
-                throw new BrineFormatException(FormatName, where, "DTDs are not processed: the document has a DOCTYPE, which could declare external entities (XXE) or entity expansion bombs; remove it", e);
+                throw new BrineFormatException(FormatName, where.Length > 0 ? where : "at the DOCTYPE", "DTDs are not processed: the document has a DOCTYPE, which could declare external entities (XXE) or entity expansion bombs; remove it", e);
             throw new BrineFormatException(FormatName, where, e.Message, e);
         }
     }
