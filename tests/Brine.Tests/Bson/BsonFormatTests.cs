@@ -183,3 +183,28 @@ public sealed class BsonFormatTests
         Assert.Equal("Full-body strength", program["metadata"]!["name"]!.AsString);
     }
 }
+
+public sealed class BsonConversionTests
+{
+    [Fact]
+    public void TrainingXmlConvertsToTheSameBytesPythonWrote()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("training.bson");
+        var result = Brine.Conversion.Converter.Convert(TestData.Samples("training.xml"), output);
+        Assert.Equal("xml", result.From.Name);
+        Assert.Equal(1, result.Values);
+        Assert.Equal(Convert.ToHexString(File.ReadAllBytes(TestData.Samples("training.bson"))), Convert.ToHexString(File.ReadAllBytes(output)));
+    }
+
+    [Fact]
+    public void TrainingBsonConvertsToXmlAndBack()
+    {
+        using var dir = new TempDir();
+        var xml = dir.File("t.xml");
+        Brine.Conversion.Converter.Convert(TestData.Samples("training.bson"), xml);
+        var back = dir.File("t.bson");
+        Brine.Conversion.Converter.Convert(xml, back);
+        Assert.Equal(File.ReadAllBytes(TestData.Samples("training.bson")), File.ReadAllBytes(back));
+    }
+}
