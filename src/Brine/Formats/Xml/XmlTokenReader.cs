@@ -42,7 +42,23 @@ public sealed class XmlTokenReader : TokenReader
         public required string Name;
         public Shape Shape;
         public string? Type, Tag, Anchor, Ref;
-        public StringBuilder? Text;
+        /// <summary>The element's text so far: most elements have one text node, so a builder only for the second piece.</summary>
+        public string? Text;
+        public StringBuilder? MoreText;
+        public bool HasText => Text is not null;
+        public void AddText(string s)
+        {
+            if (Text is null) { Text = s; return; }
+            MoreText ??= new StringBuilder();
+            if (MoreText.Length == 0) MoreText.Append(Text);
+            MoreText.Append(s);
+        }
+        public string TakeText()
+        {
+            var s = MoreText is { Length: > 0 } b ? b.ToString() : Text ?? "";
+            Text = null; MoreText?.Clear();
+            return s;
+        }
         public string? RunName;
         public Run Run;
         public Tok? RunHold;
@@ -59,6 +75,16 @@ public sealed class XmlTokenReader : TokenReader
     int _head;
     readonly List<Frame> _frames = new();
     bool _sawRoot;
+    readonly Dictionary<string, string> _keys = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The map key of an element name; decoded once per distinct name (DecodeName scans for <c>_xHHHH_</c> escapes).</summary>
+    string KeyOf(string name)
+    {
+        if (_keys.TryGetValue(name, out var k)) return k;
+        k = ElementNameToKey(name);
+        if (_keys.Count < 10_000) _keys[name] = k;
+        return k;
+    }
 
     public XmlTokenReader(Stream input, ReadOptions options)
     {
@@ -103,6 +129,7 @@ public sealed class XmlTokenReader : TokenReader
                     else if (_head > 4096 && _head * 2 > _queue.Count) { _queue.RemoveRange(0, _head); _head = 0; }
                     if (t.IsHold) { if (!t.AsList) continue; Kind = TokenKind.StartList; return true; }
                     Load(t);
+                    if (_free.Count < 1024) _free.Push(t);
                     return true;
                 }
                 if (!Advance()) { Kind = TokenKind.None; return false; }
@@ -135,9 +162,19 @@ public sealed class XmlTokenReader : TokenReader
         }
     }
 
+    // Tokens are recycled once read (holds excepted: frames still look at them), to keep allocation per token low.
+    readonly Stack<Tok> _free = new();
+
+    Tok NewTok()
+    {
+        if (_free.TryPop(out var t)) { t.Tag = null; t.Anchor = null; t.Str = null; t.Big = null; t.Bytes = null; return t; }
+        return new Tok();
+    }
+
     Tok Emit(TokenKind kind, string? str = null, string? tag = null, string? anchor = null)
     {
-        var t = new Tok { Kind = kind, Str = str, Tag = tag, Anchor = anchor };
+        var t = NewTok();
+        t.Kind = kind; t.Str = str; t.Tag = tag; t.Anchor = anchor;
         _queue.Add(t);
         return t;
     }
@@ -155,7 +192,7 @@ public sealed class XmlTokenReader : TokenReader
             case XmlNodeType.Element: OnElement(); break;
             case XmlNodeType.EndElement: OnEnd(); break;
             case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
-                if (_frames.Count > 0) (_frames[^1].Text ??= new StringBuilder()).Append(_x.Value);
+                if (_frames.Count > 0) _frames[^1].AddText(_x.Value);
                 break;
         }
         return true;
@@ -218,7 +255,7 @@ public sealed class XmlTokenReader : TokenReader
                     else
                     {
                         CloseRun(parent);
-                        Emit(TokenKind.String, isEntry ? entryKey ?? "" : ElementNameToKey(name));
+                        Emit(TokenKind.String, isEntry ? entryKey ?? "" : KeyOf(name));
                         parent.RunName = runName;
                         if (marked) { Emit(TokenKind.StartList); parent.Run = Run.List; }
                         else { parent.RunHold = Emit(TokenKind.None); parent.RunHold.IsHold = true; parent.Run = Run.Pending; }
@@ -274,9 +311,8 @@ public sealed class XmlTokenReader : TokenReader
     /// <summary>Text between the children of a map is a <c>#text</c> entry; whitespace-only text is indentation.</summary>
     void FlushMapText(Frame f)
     {
-        if (f.Text is not { Length: > 0 } sb) return;
-        var s = sb.ToString();
-        sb.Clear();
+        if (!f.HasText) return;
+        var s = f.TakeText();
         if (string.IsNullOrWhiteSpace(s)) return;
         CloseRun(f);
         f.RunName = null;
@@ -286,9 +322,8 @@ public sealed class XmlTokenReader : TokenReader
 
     void FlushListText(Frame f)
     {
-        if (f.Text is not { Length: > 0 } sb) return;
-        if (!string.IsNullOrWhiteSpace(sb.ToString())) throw Error($"text inside <{f.Name}>, which is a list (b:type=\"list\")");
-        sb.Clear();
+        if (!f.HasText) return;
+        if (!string.IsNullOrWhiteSpace(f.TakeText())) throw Error($"text inside <{f.Name}>, which is a list (b:type=\"list\")");
     }
 
     void CloseRun(Frame f)
@@ -302,7 +337,7 @@ public sealed class XmlTokenReader : TokenReader
     {
         var f = _frames[^1];
         _frames.RemoveAt(_frames.Count - 1);
-        string text = f.Text?.ToString() ?? "";
+        string text = f.Shape is Shape.Map or Shape.List ? "" : f.TakeText();
         switch (f.Shape)
         {
             case Shape.Pending: Emit(TokenKind.String, text, f.Tag, f.Anchor); break;
@@ -322,7 +357,8 @@ public sealed class XmlTokenReader : TokenReader
 
     Tok ParseTyped(Frame f, string text)
     {
-        var t = new Tok { Tag = f.Tag, Anchor = f.Anchor };
+        var t = NewTok();
+        t.Tag = f.Tag; t.Anchor = f.Anchor;
         var s = text.Trim();
         bool ok = true;
         switch (f.Type)
