@@ -28,6 +28,7 @@ public sealed class BsonTokenReader : TokenReader
     readonly List<FrameKind> _frames = new();
     readonly Queue<Pending> _queue = new();
     readonly MemoryStream _doc = new();
+    readonly byte[] _chunk = new byte[1 << 16];
     BsonBinaryReader? _bson;
     long _docStart, _nextDocStart;
     bool _valuePending;
@@ -118,7 +119,7 @@ public sealed class BsonTokenReader : TokenReader
         _doc.SetLength(0);
         _doc.Write(len);
         // Copy in chunks so a lying length on a short file costs no more memory than the file holds.
-        var buf = new byte[Math.Min(size - 4, 1 << 16)];
+        var buf = _chunk;
         int remaining = size - 4;
         while (remaining > 0)
         {
