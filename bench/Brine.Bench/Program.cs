@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     // One line per suite.
     ["convert"] = ConvertBench.Run,
     ["msgpack"] = BinaryTreeFormatsBench.Run,
+    ["xmlbson"] = XmlBsonBench.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {

@@ -21,6 +21,8 @@ public sealed class FormatRegistry
         r.Add(new MessagePack.MessagePackFormat());
         r.Add(new Cbor.CborFormat());
         r.Add(new Pickle.PickleFormat());
+        r.Add(new Xml.XmlFormat());
+        r.Add(new Bson.BsonFormat());
         return r;
     }
 
