@@ -51,7 +51,15 @@ public sealed class ObjectReader
         return new ObjectReader(options).Read(r, type);
     }
 
-    TypeShape ShapeOf(Type t) => TypeShape.Of(t, _options.Naming);
+    readonly Dictionary<Type, TypeShape> _shapes = new();
+    TypeShape ShapeOf(Type t)
+    {
+        lock (_shapes)
+        {
+            if (!_shapes.TryGetValue(t, out var s)) _shapes[t] = s = TypeShape.Of(t, _options.Naming);
+            return s;
+        }
+    }
 
     sealed class AnchorEntry
     {
@@ -256,6 +264,13 @@ public sealed class ObjectReader
                     Step();
                     if (_rootSet && _stack.Count == 0 && _recorder is null && _skipDepth == 0) { value = _result; return true; }
                 }
+            }
+            catch (BrineLimitException e)
+            {
+                // WithPath would turn a limit error into a plain format error; keep the kind and add the path to the place.
+                var path = _path.ToString();
+                var where = string.Join(", ", new[] { e.Location, path == "$" ? "" : "at " + path }.Where(x => x.Length > 0));
+                throw new BrineLimitException(e.Format, where, e.Detail);
             }
             catch (BrineFormatException e) when (e.Format == "objects")
             {

@@ -35,9 +35,12 @@ public sealed class ObjectTokenReader : TokenReader
     readonly Dictionary<object, Node> _states = new(ReferenceEqualityComparer.Instance);
     int _nextAnchor;
 
-    public ObjectTokenReader(object? root, ObjectOptions? options = null) : this(new[] { root }, options) { }
+    public ObjectTokenReader(object? root, ObjectOptions? options = null) : this(new[] { root }, options, 0) { }
 
-    public ObjectTokenReader(IEnumerable<object?> roots, ObjectOptions? options = null)
+    /// <summary>A stream of several top-level values (documents, records), one per root.</summary>
+    public static ObjectTokenReader Many(IEnumerable<object?> roots, ObjectOptions? options = null) => new(roots, options, 0);
+
+    ObjectTokenReader(IEnumerable<object?> roots, ObjectOptions? options, int _)
     {
         _roots = roots.GetEnumerator();
         _options = options ?? ObjectOptions.Default;
@@ -78,7 +81,12 @@ public sealed class ObjectTokenReader : TokenReader
 
     static string Describe(object? v) => v is null ? "null" : v.GetType().ToString();
 
-    TypeShape ShapeOf(Type t) => TypeShape.Of(t, _options.Naming);
+    readonly Dictionary<Type, TypeShape> _shapes = new();
+    TypeShape ShapeOf(Type t)
+    {
+        if (!_shapes.TryGetValue(t, out var s)) _shapes[t] = s = TypeShape.Of(t, _options.Naming);
+        return s;
+    }
 
     /// <summary>Sets the current token to <paramref name="v"/>, pushing a frame for containers.</summary>
     void Emit(object? v)
@@ -233,6 +241,7 @@ public sealed class ObjectTokenReader : TokenReader
     {
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var todo = new Stack<object>();
+        var list = new List<object>();
         if (root is not null) todo.Push(root);
         while (todo.Count > 0)
         {
@@ -270,7 +279,7 @@ public sealed class ObjectTokenReader : TokenReader
                 }
             }
             // Children are pushed in reverse so anchors are numbered in writing order (not required, but stable).
-            var list = new List<object>();
+            list.Clear();
             while (children.MoveNext()) if (children.Current is { } c && c is not string) list.Add(c);
             for (int i = list.Count - 1; i >= 0; i--) todo.Push(list[i]);
         }
