@@ -1,0 +1,91 @@
+namespace Brine.Formats.Pickle;
+
+/// <summary>A buffered byte source over a stream that knows its absolute offset, for pickle's opcodes and their arguments.</summary>
+sealed class PickleInput
+{
+    readonly Stream _stream;
+    byte[] _buf = new byte[64 * 1024];
+    int _pos, _len;
+    long _base;
+    bool _eof;
+
+    public PickleInput(Stream stream) => _stream = stream;
+
+    /// <summary>Offset of the next byte from the start of the stream.</summary>
+    public long Position => _base + _pos;
+
+    /// <summary>Makes at least <paramref name="need"/> bytes available in the buffer when the stream has them.</summary>
+    bool Ensure(int need)
+    {
+        if (_len - _pos >= need) return true;
+        if (_eof) return false;
+        if (_pos > 0)
+        {
+            Buffer.BlockCopy(_buf, _pos, _buf, 0, _len - _pos);
+            _base += _pos; _len -= _pos; _pos = 0;
+        }
+        if (need > _buf.Length) Array.Resize(ref _buf, Math.Max(need, _buf.Length * 2));
+        while (_len < need)
+        {
+            int n = _stream.Read(_buf, _len, _buf.Length - _len);
+            if (n == 0) { _eof = true; return false; }
+            _len += n;
+        }
+        return true;
+    }
+
+    /// <summary>True when no byte is left.</summary>
+    public bool AtEnd => !Ensure(1);
+
+    /// <summary>The next byte, or -1 at the end.</summary>
+    public int ReadByte() => Ensure(1) ? _buf[_pos++] : -1;
+
+    /// <summary>Exactly <paramref name="n"/> bytes (valid until the next read), or false when the stream ends first.</summary>
+    public bool TryRead(int n, out ReadOnlySpan<byte> bytes)
+    {
+        if (!Ensure(n)) { bytes = default; return false; }
+        bytes = _buf.AsSpan(_pos, n);
+        _pos += n;
+        return true;
+    }
+
+    /// <summary>A fresh array of <paramref name="n"/> bytes, read straight from the stream when large.</summary>
+    public byte[]? TryReadArray(long n)
+    {
+        if (n > Array.MaxLength) return null;
+        var result = new byte[n];
+        int have = (int)Math.Min(_len - _pos, n);
+        Buffer.BlockCopy(_buf, _pos, result, 0, have);
+        _pos += have;
+        if (have == n) return result;
+        // The buffer is used up: read the rest straight into the result.
+        _base += _len; _pos = _len = 0;
+        int got = have;
+        while (got < n)
+        {
+            int r = _eof ? 0 : _stream.Read(result, got, (int)n - got);
+            if (r == 0) { _eof = true; _base += got - have; return null; }
+            got += r;
+        }
+        _base += got - have;
+        return result;
+    }
+
+    /// <summary>The bytes up to the next newline (which is consumed, not returned), or false when no newline comes.</summary>
+    public bool TryReadLine(out ReadOnlySpan<byte> line)
+    {
+        int scanned = 0;
+        while (true)
+        {
+            int i = _buf.AsSpan(_pos + scanned, _len - _pos - scanned).IndexOf((byte)'\n');
+            if (i >= 0)
+            {
+                line = _buf.AsSpan(_pos, scanned + i);
+                _pos += scanned + i + 1;
+                return true;
+            }
+            scanned = _len - _pos;
+            if (!Ensure(scanned + 1)) { _pos = _len; line = default; return false; }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Numerics;
+using Brine.Model;
+
+namespace Brine.Formats.Pickle;
+
+/// <summary>
+/// Reads Python pickles (protocols 0–5) as Brine tokens. Pickle is a stack machine, so each pickle is first run
+/// into a <see cref="Node"/> graph by <see cref="PickleLoader"/> (no code runs, no recursion), then emitted.
+/// Objects reached more than once (the memo) get an anchor named after their memo index (<c>m3</c>) the first
+/// time and are aliases after. A stream of several pickles (as <c>pickle.dump</c> called repeatedly writes) gives
+/// several top-level values.
+/// </summary>
+public sealed class PickleReader : TokenReader
+{
+    readonly PickleLoader _loader;
+    readonly Stream _input;
+    readonly bool _leaveOpen;
+    readonly Stack<(Node node, int index, bool key)> _stack = new();
+    readonly Dictionary<Node, string> _anchorOf = new(ReferenceEqualityComparer.Instance);
+    readonly HashSet<Node> _emitted = new(ReferenceEqualityComparer.Instance);
+    bool _inValue;
+
+    /// <param name="buffers">The out-of-band buffers of a protocol 5 pickle, in order (what Python's <c>pickle.loads(…, buffers=…)</c> takes).</param>
+    public PickleReader(Stream input, ReadOptions? options = null, IReadOnlyList<ReadOnlyMemory<byte>>? buffers = null, bool leaveOpen = false)
+    {
+        _input = input;
+        _leaveOpen = leaveOpen;
+        _loader = new PickleLoader(input, options ?? ReadOptions.Default, buffers);
+    }
+
+    public override string FormatName => "pickle";
+    public override string Location => $"byte {(_inValue ? _loader.StartOffset : _loader.Position)}";
+
+    public override bool Read()
+    {
+        ResetNodeInfo();
+        if (_stack.Count == 0)
+        {
+            // Between values: run the next pickle of the stream.
+            _inValue = false;
+            var root = _loader.LoadNext();
+            if (root is null) { Kind = TokenKind.None; return false; }
+            _inValue = true;
+            FindShared(root);
+            Emit(root);
+            return true;
+        }
+        var (node, index, key) = _stack.Pop();
+        if (node.IsList)
+        {
+            if (index >= node.Items!.Count) { Kind = TokenKind.EndList; return true; }
+            _stack.Push((node, index + 1, false));
+            Emit(node.Items[index]);
+            return true;
+        }
+        if (index >= node.Entries!.Count) { Kind = TokenKind.EndMap; return true; }
+        if (key) { _stack.Push((node, index, false)); Emit(node.Entries[index].Key); }
+        else { _stack.Push((node, index + 1, true)); Emit(node.Entries[index].Value); }
+        return true;
+    }
+
+    void Emit(Node n)
+    {
+        if (_anchorOf.TryGetValue(n, out var anchor))
+        {
+            if (!_emitted.Add(n)) { Kind = TokenKind.Alias; StringValue = anchor; return; }
+            Anchor = anchor;
+        }
+        Tag = n.Tag;
+        Kind = n.Kind;
+        switch (n.Kind)
+        {
+            case TokenKind.StartList: Count = n.Items!.Count; _stack.Push((n, 0, false)); break;
+            case TokenKind.StartMap: Count = n.Entries!.Count; _stack.Push((n, 0, true)); break;
+            case TokenKind.Null: break;
+            case TokenKind.Bool: BoolValue = (bool)n.Value!; break;
+            case TokenKind.Int:
+                if (n.Value is long l) Int64Value = l; else BigValue = (BigInteger)n.Value!;
+                break;
+            case TokenKind.Float: DoubleValue = (double)n.Value!; break;
+            case TokenKind.Decimal: DecimalValue = (DecimalNumber)n.Value!; break;
+            case TokenKind.String: StringValue = (string)n.Value!; break;
+            case TokenKind.Bytes: BytesValue = (byte[])n.Value!; break;
+            case TokenKind.Timestamp: TimestampValue = (Timestamp)n.Value!; break;
+            case TokenKind.Date: DateValue = (DateOnly)n.Value!; break;
+            case TokenKind.Time: TimeValue = (TimeOnly)n.Value!; break;
+            case TokenKind.Uuid: UuidValue = (Guid)n.Value!; break;
+        }
+    }
+
+    /// <summary>Gives an anchor to every node the graph reaches more than once, named after its memo index.</summary>
+    void FindShared(Node root)
+    {
+        _anchorOf.Clear(); _emitted.Clear();
+        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var todo = new Stack<Node>();
+        todo.Push(root);
+        int unnamed = 0;
+        while (todo.Count > 0)
+        {
+            var n = todo.Pop();
+            if (!seen.Add(n))
+            {
+                if (!_anchorOf.ContainsKey(n))
+                    _anchorOf[n] = _loader.MemoIndex.TryGetValue(n, out var idx) ? "m" + idx : "n" + ++unnamed;
+                continue;
+            }
+            if (n.Items is { } items) for (int i = items.Count - 1; i >= 0; i--) todo.Push(items[i]);
+            else if (n.Entries is { } entries) for (int i = entries.Count - 1; i >= 0; i--) { todo.Push(entries[i].Value); todo.Push(entries[i].Key); }
+        }
+    }
+
+    public override void Dispose()
+    {
+        if (!_leaveOpen) _input.Dispose();
+        base.Dispose();
+    }
+}
