@@ -17,6 +17,8 @@ public sealed class FormatRegistry
         var r = new FormatRegistry();
         // Keep one line per format; the order is the order of `brine formats`.
         r.Add(new Pickle.PickleFormat());
+        r.Add(new Json.JsonFormat());
+        r.Add(new Json.JsonLinesFormat());
         return r;
     }
 

@@ -38,7 +38,6 @@ public static class TokenPump
         {
             while (r.Read())
             {
-                path.Step(r);
                 if (expander is not null) expander.Accept(r, path);
                 else
                 {
@@ -46,6 +45,8 @@ public static class TokenPump
                     if (r.Anchor is { } anchor) w.SetAnchor(anchor);
                     WriteCurrent(r, w);
                 }
+                // Stepped after the write, so that an error while writing a list item names that item, not the next.
+                path.Step(r);
                 if (path.Depth == 0) { values++; options.OnValue?.Invoke(values); }
             }
         }
