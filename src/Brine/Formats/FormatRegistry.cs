@@ -16,6 +16,7 @@ public sealed class FormatRegistry
     {
         var r = new FormatRegistry();
         // Keep one line per format; the order is the order of `brine formats`.
+        r.Add(new Yaml.YamlFormat());
         return r;
     }
 
