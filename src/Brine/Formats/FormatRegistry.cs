@@ -19,6 +19,7 @@ public sealed class FormatRegistry
         r.Add(new Pickle.PickleFormat());
         r.Add(new Json.JsonFormat());
         r.Add(new Json.JsonLinesFormat());
+        r.Add(new Yaml.YamlFormat());
         return r;
     }
 

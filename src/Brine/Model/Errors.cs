@@ -21,13 +21,16 @@ public class BrineFormatException : BrineException
         : base(Compose(format, location, null, detail), inner)
     { Format = format; Location = location; Detail = detail; }
 
-    BrineFormatException(string format, string location, string? path, string detail, Exception? inner)
+    protected BrineFormatException(string format, string location, string? path, string detail, Exception? inner)
         : base(Compose(format, location, path, detail), inner)
     { Format = format; Location = location; ModelPath = path; Detail = detail; }
 
     /// <summary>The same error with the model path added (the pump knows it, the reader may not).</summary>
     public BrineFormatException WithPath(string path) =>
-        ModelPath is null ? new BrineFormatException(Format, Location, path, Detail, InnerException ?? this) : this;
+        ModelPath is null ? WithPathCore(path) : this;
+
+    /// <summary>Keeps the exception's type (a limit stays a <see cref="BrineLimitException"/>).</summary>
+    protected virtual BrineFormatException WithPathCore(string path) => new(Format, Location, path, Detail, InnerException ?? this);
 
     static string Compose(string format, string location, string? path, string detail)
     {
@@ -46,4 +49,8 @@ public class BrineUsageException : BrineException
 public class BrineLimitException : BrineFormatException
 {
     public BrineLimitException(string format, string location, string detail) : base(format, location, detail) { }
+
+    BrineLimitException(string format, string location, string path, string detail, Exception? inner) : base(format, location, path, detail, inner) { }
+
+    protected override BrineFormatException WithPathCore(string path) => new BrineLimitException(Format, Location, path, Detail, InnerException ?? this);
 }
