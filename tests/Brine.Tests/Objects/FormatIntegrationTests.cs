@@ -23,10 +23,11 @@ public class FormatIntegrationTests(ITestOutputHelper output)
     // The pickle reader refuses the uuid.UUID global it writes itself unless allowed (uuid is on its denied list).
     static readonly ReadOptions AllowUuid = new() { Settings = new Dictionary<string, string> { ["allow"] = "uuid.UUID" } };
 
-    /// <remarks>JSON has no decimal, instant or UUID kinds: those payloads read back as strings, so the JSON rounds use strings there.</remarks>
+    /// <remarks>YAML carries anchors, aliases and tags natively. JSON has no decimal, instant or UUID kinds and YAML writes decimals as floats: those payloads would read back as other kinds, so the JSON and YAML rounds use strings there.</remarks>
     [Theory]
     [InlineData("pickle", true)]
     [InlineData("json", false)]
+    [InlineData("yaml", false)]
     public void Random_graphs_round_trip_through_formats_with_references_kept(string format, bool typedScalars)
     {
         if (FormatRegistry.Default.FindByName(format) is null) { output.WriteLine($"{format} is not in this build"); return; }
@@ -85,6 +86,21 @@ sys.stdout.buffer.write(pickle.dumps({"people": [a, a], "count": 2}, 4))
         // The default policy refuses the class.
         var e = Assert.Throws<BrineLimitException>(() => Read<object>("pickle", pickle, ObjectOptions.Default));
         Assert.Contains("models.Customer", e.Message);
+    }
+
+    [Fact]
+    public void YAML_shows_objects_as_tagged_maps_with_anchors()
+    {
+        if (FormatRegistry.Default.FindByName("yaml") is null) { output.WriteLine("yaml is not in this build"); return; }
+        var ann = new Person { Name = "Ann", Age = 30 };
+        ann.Best = ann;
+        var yaml = System.Text.Encoding.UTF8.GetString(Write("yaml", ann, ObjectOptions.Default));
+        output.WriteLine(yaml);
+        Assert.Contains("Brine.Tests.Objects.Person", yaml);
+        Assert.Contains("&id1", yaml);
+        Assert.Contains("*id1", yaml);
+        var back = Read<Person>("yaml", System.Text.Encoding.UTF8.GetBytes(yaml), ObjectOptions.Default)!;
+        Assert.Same(back, back.Best);
     }
 
     [Fact]

@@ -184,7 +184,7 @@ public class ObjectRoundTripTests
         var v = ObjectReader.FromNode<object>(node);
         var d = Assert.IsType<Dictionary<object, object?>>(v);
         Assert.Equal(new List<object?> { 1L, "x" }, d["list"]);
-        Assert.Equal(new HashSet<object?> { 1L, 2L }, d["set"]);
+        Assert.True(Assert.IsType<HashSet<object?>>(d["set"]).SetEquals([1L, 2L]));
         Assert.Equal(new object?[] { 1L, true }, d["tuple"]);
         Assert.Equal(1.25m, d["dec"]);
         Assert.Equal(DateTimeOffset.UnixEpoch, d["ts"]);
