@@ -23,6 +23,7 @@ public sealed class FormatRegistry
         r.Add(new Pickle.PickleFormat());
         r.Add(new Xml.XmlFormat());
         r.Add(new Bson.BsonFormat());
+        r.Add(new Yaml.YamlFormat());
         return r;
     }
 
