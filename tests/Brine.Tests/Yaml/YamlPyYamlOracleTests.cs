@@ -89,6 +89,23 @@ public class YamlPyYamlOracleTests
     }
 
     [Fact]
+    public void Compact_output_uses_flow_style()
+    {
+        var docs = YamlHelpers.Read(Plain);
+        var ms = new MemoryStream();
+        using (var w = YamlHelpers.Format.CreateWriter(ms, new WriteOptions { Indent = false }))
+        {
+            using var r = new NodeReader(docs);
+            TokenPump.Copy(r, w);
+            w.Finish();
+        }
+        var text = Encoding.UTF8.GetString(ms.ToArray());
+        Assert.StartsWith("{", text);
+        Assert.Null(NodeComparer.Difference(docs[0], YamlHelpers.ReadOne(text)));
+        YamlHelpers.AssertSameAsPython(docs, YamlHelpers.PyLoad(text), text);
+    }
+
+    [Fact]
     public void Content_sniffing_finds_YAML()
     {
         Assert.True(YamlHelpers.Format.Sniff("# comment\nkey: value\n"u8));
