@@ -72,6 +72,54 @@ public class YamlPyYamlOracleTests
     }
 
     [Fact]
+    public void Converting_the_sample_file_keeps_its_anchors()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out.yml");
+        var result = Converter.Convert(TestData.Samples("training.yaml"), output);
+        Assert.Equal("yaml", result.From.Name);
+        Assert.Equal(1, result.Values);
+        var text = File.ReadAllText(output);
+        Assert.Contains("&day1", text);
+        Assert.Contains("*day1", text);
+        Assert.Contains("!!timestamp", text);
+        Assert.Null(NodeComparer.Difference(Converter.ReadNodes(TestData.Samples("training.yaml"))[0], Converter.ReadNodes(output)[0]));
+        var same = Python.Run("import sys, yaml\nd = yaml.safe_load(sys.stdin.read())\nprint(d['schedule'][2]['sessions'][1]['day'] is d['days'][2])", Encoding.UTF8.GetBytes(text)).Trim();
+        Assert.Equal("True", same);
+    }
+
+    [Fact]
+    public void Compact_output_uses_flow_style()
+    {
+        var docs = YamlHelpers.Read(Plain);
+        var ms = new MemoryStream();
+        using (var w = YamlHelpers.Format.CreateWriter(ms, new WriteOptions { Indent = false }))
+        {
+            using var r = new NodeReader(docs);
+            TokenPump.Copy(r, w);
+            w.Finish();
+        }
+        var text = Encoding.UTF8.GetString(ms.ToArray());
+        Assert.StartsWith("{", text);
+        Assert.Null(NodeComparer.Difference(docs[0], YamlHelpers.ReadOne(text)));
+        YamlHelpers.AssertSameAsPython(docs, YamlHelpers.PyLoad(text), text);
+    }
+
+    [Fact]
+    public void Content_sniffing_finds_YAML()
+    {
+        Assert.True(YamlHelpers.Format.Sniff("# comment\nkey: value\n"u8));
+        Assert.True(YamlHelpers.Format.Sniff("%YAML 1.2\n---\n"u8));
+        Assert.True(YamlHelpers.Format.Sniff("- a\n- b\n"u8));
+        Assert.False(YamlHelpers.Format.Sniff("{\"a\": 1}"u8));
+        Assert.False(YamlHelpers.Format.Sniff("just words"u8));
+        Assert.False(YamlHelpers.Format.Sniff([0x00, 0x01, 0x3A, 0x20]));
+        Assert.Same(YamlHelpers.Format.GetType(), FormatRegistry.Default.FindByName("yml")!.GetType());
+        Assert.Equal("yaml", FormatRegistry.Default.FindByPath("x.YML")!.Name);
+        Assert.Equal("yaml", FormatRegistry.Default.FindByMediaType("application/yaml; charset=utf-8")!.Name);
+    }
+
+    [Fact]
     public void PyYAML_reads_what_Brine_writes()
     {
         var docs = YamlHelpers.Read(Plain);

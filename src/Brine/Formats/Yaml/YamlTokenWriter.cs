@@ -7,7 +7,8 @@ using YamlDotNet.Core.Events;
 namespace Brine.Formats.Yaml;
 
 /// <summary>
-/// Writes Brine tokens as YAML through YamlDotNet's <see cref="Emitter"/> events: block style, one document per
+/// Writes Brine tokens as YAML through YamlDotNet's <see cref="Emitter"/> events: block style (flow style when
+/// <see cref="WriteOptions.Indent"/> is false), one document per
 /// top-level value (<c>---</c> between them), anchors and aliases kept, tags written the PyYAML way
 /// (<c>!!python/object:models.User</c>, <c>!!python/tuple</c>, <c>!!set</c>, <c>!!binary</c>, <c>!!timestamp</c>).
 /// A string that would read back as another type (<c>true</c>, <c>123</c>, <c>null</c>, <c>yes</c>, <c>~</c>,
@@ -20,6 +21,9 @@ public sealed class YamlTokenWriter : TokenWriter
     readonly Emitter _emitter;
     bool _started, _finished;
     int _documents;
+    // Indent=false asks for compact output: flow style ({a: 1, b: [x, y]}).
+    readonly MappingStyle _mapStyle;
+    readonly SequenceStyle _seqStyle;
 
     enum FrameKind { List, Map, Set, Omap }
     sealed class Frame { public FrameKind Kind; public bool AtKey = true; }
@@ -35,6 +39,8 @@ public sealed class YamlTokenWriter : TokenWriter
         _text = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         _tagWriter = new VerbatimTagWriter(_text);
         _emitter = new Emitter(_tagWriter);
+        _mapStyle = options.Indent ? MappingStyle.Block : MappingStyle.Flow;
+        _seqStyle = options.Indent ? SequenceStyle.Block : SequenceStyle.Flow;
     }
 
     public override string FormatName => "yaml";
@@ -59,7 +65,7 @@ public sealed class YamlTokenWriter : TokenWriter
             _anchors.Clear(); _generated.Clear();
         }
         else if (Top is { Kind: FrameKind.Omap, AtKey: true })
-            Emit(new MappingStart(AnchorName.Empty, TagName.Empty, true, MappingStyle.Any));
+            Emit(new MappingStart(AnchorName.Empty, TagName.Empty, true, _mapStyle));
     }
 
     /// <summary>After a whole node: closes the document, adds a set item's null value, closes an omap item.</summary>
@@ -192,7 +198,7 @@ public sealed class YamlTokenWriter : TokenWriter
         var tag = TakeTag();
         if (tag == "set")
         {
-            Emit(new MappingStart(anchor, Core("set"), false, MappingStyle.Block));
+            Emit(new MappingStart(anchor, Core("set"), false, _mapStyle));
             _frames.Add(new Frame { Kind = FrameKind.Set });
             return;
         }
@@ -203,7 +209,7 @@ public sealed class YamlTokenWriter : TokenWriter
             "pairs" => Core("pairs"),
             _ => MakeTag(tag),
         };
-        Emit(new SequenceStart(anchor, yamlTag, yamlTag.IsEmpty, SequenceStyle.Block));
+        Emit(new SequenceStart(anchor, yamlTag, yamlTag.IsEmpty, _seqStyle));
         _frames.Add(new Frame { Kind = FrameKind.List });
     }
 
@@ -222,7 +228,7 @@ public sealed class YamlTokenWriter : TokenWriter
         var tag = TakeTag();
         if (tag == "omap")
         {
-            Emit(new SequenceStart(anchor, Core("omap"), false, SequenceStyle.Block));
+            Emit(new SequenceStart(anchor, Core("omap"), false, _seqStyle));
             _frames.Add(new Frame { Kind = FrameKind.Omap });
             return;
         }
@@ -230,7 +236,7 @@ public sealed class YamlTokenWriter : TokenWriter
         if (tag is null) yamlTag = TagName.Empty;
         else if (tag.StartsWith('!') || IsUri(tag)) yamlTag = MakeTag(tag);
         else yamlTag = Core("python/object:" + tag);  // a typed object: PyYAML's spelling
-        Emit(new MappingStart(anchor, yamlTag, yamlTag.IsEmpty, MappingStyle.Block));
+        Emit(new MappingStart(anchor, yamlTag, yamlTag.IsEmpty, _mapStyle));
         _frames.Add(new Frame { Kind = FrameKind.Map });
     }
 
