@@ -16,6 +16,9 @@ public sealed class FormatRegistry
     {
         var r = new FormatRegistry();
         // Keep one line per format; the order is the order of `brine formats`.
+        r.Add(new Csv.CsvFormat());
+        r.Add(new Csv.TsvFormat());
+        r.Add(new Parquet.ParquetFormat());
         return r;
     }
 

@@ -380,6 +380,9 @@ public sealed class GrowBuffer<T> where T : unmanaged
     }
 
     public Span<T> Span => _items.AsSpan(0, Count);
+    /// <summary>The free space after the items (call <see cref="Ensure"/> first), filled by the caller then kept with <see cref="Advance"/>.</summary>
+    public Span<T> SpanWithCapacity() => _items.AsSpan(Count);
+    public void Advance(int n) => Count += n;
 
     /// <summary>Appends text as UTF-8 (only for byte buffers).</summary>
     public void AddUtf8(string s)
