@@ -8,6 +8,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["convert"] = ConvertBench.Run,
     ["msgpack"] = BinaryTreeFormatsBench.Run,
     ["xmlbson"] = XmlBsonBench.Run,
+    ["tabular"] = TabularBench.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {
