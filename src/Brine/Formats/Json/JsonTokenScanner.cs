@@ -97,6 +97,48 @@ internal sealed class JsonTokenScanner
         }
     }
 
+    /// <summary>
+    /// The text of a property name. Names repeat (every record has the same keys), so recent names are kept
+    /// in a small table keyed by their bytes: a hit costs a hash and a compare instead of decoding and allocating.
+    /// </summary>
+    public string GetName(in RawToken t)
+    {
+        if (t.Escaped || t.ValueLength is 0 or > 64) return GetString(t);
+        var bytes = _buf.AsSpan(t.ValueStart, t.ValueLength);
+        // A cheap hash is enough: a collision only costs a miss.
+        uint h = (uint)bytes.Length * 0x9E3779B1u ^ bytes[0] ^ ((uint)bytes[^1] << 3) ^ ((uint)bytes[bytes.Length / 2] << 6);
+        int slot = (int)((h ^ (h >> 16)) & (NameSlots - 1));
+        ref var entry = ref _names[slot];
+        if (entry.Bytes is not null && bytes.SequenceEqual(entry.Bytes)) return entry.Text;
+        var text = GetString(t);
+        entry = (bytes.ToArray(), text);
+        return text;
+    }
+
+    /// <summary>
+    /// The text of a string value. Short values repeat often (codes, flags, enum names): up to 8 bytes they are
+    /// packed into a number that keys a small table, so a repeat costs no allocation.
+    /// </summary>
+    public string GetValueString(in RawToken t)
+    {
+        if (t.Escaped || t.ValueLength is 0 or > 7) return GetString(t);
+        var bytes = _buf.AsSpan(t.ValueStart, t.ValueLength);
+        ulong key = (ulong)bytes.Length << 56;
+        for (int i = 0; i < bytes.Length; i++) key |= (ulong)bytes[i] << (8 * i);
+        int slot = (int)((key * 0x9E3779B97F4A7C15ul) >> 56) & (ShortSlots - 1);
+        ref var entry = ref _shorts[slot];
+        if (entry.Key == key && entry.Text is not null) return entry.Text;
+        var text = GetString(t);
+        entry = (key, text);
+        return text;
+    }
+
+    const int ShortSlots = 256;
+    readonly (ulong Key, string Text)[] _shorts = new (ulong, string)[ShortSlots];
+
+    const int NameSlots = 256;
+    readonly (byte[] Bytes, string Text)[] _names = new (byte[], string)[NameSlots];
+
     /// <summary><c>line L, column C</c> of a buffer offset (columns count bytes from 1).</summary>
     public string LocationOf(int offset)
     {
@@ -150,8 +192,7 @@ internal sealed class JsonTokenScanner
                 ref var t = ref _tokens[_count++];
                 t.Type = reader.TokenType;
                 t.TokenStart = start + (int)reader.TokenStartIndex;
-                t.Escaped = false;
-                t.Unescaped = null;
+                t.Escaped = false; // Unescaped is left stale on purpose (read only when Escaped): no write barrier per token
                 t.TopLevel = false;
                 switch (t.Type)
                 {
