@@ -267,8 +267,8 @@ public class JsonReaderTests
     [Fact]
     public void A_large_top_level_array_streams_in_flat_memory()
     {
-        // A ~50 MB array of records generated on the fly: the stream is never held whole.
-        const int records = 500_000;
+        // A ~50 MB array of a million records generated on the fly, through a stream that cannot seek.
+        const int records = 1_000_000;
         var stream = new GeneratedJsonStream(records);
         using var r = JsonText.Json.CreateReader(stream, ReadOptions.Default);
         GC.Collect();
@@ -277,12 +277,11 @@ public class JsonReaderTests
         while (r.Read())
         {
             if (r.Kind == TokenKind.EndMap && ++count % 100_000 == 0)
-                maxSeen = Math.Max(maxSeen, GC.GetTotalMemory(false) - before);
+                maxSeen = Math.Max(maxSeen, GC.GetTotalMemory(true) - before);
         }
         Assert.Equal(records, count);
         Assert.True(stream.Length > 40_000_000, $"generated {stream.Length} bytes");
-        long retained = GC.GetTotalMemory(true) - before;
-        Assert.True(retained < 8_000_000, $"retained {retained} bytes after reading {stream.Length} bytes");
+        Assert.True(maxSeen < 8_000_000, $"{maxSeen} bytes live while reading {stream.Length} bytes");
     }
 
     /// <summary>A read-only, non-seekable stream producing <c>[{record}, …]</c> without holding it.</summary>
@@ -310,7 +309,7 @@ public class JsonReaderTests
                     {
                         -1 => "[\n",
                         var i when i == records => "]\n",
-                        var i => $"{(i > 0 ? ",\n" : "")}{{\"id\": {i}, \"name\": \"User number {i}\", \"email\": \"user{i}@example.com\", \"score\": {i * 0.25}, \"tags\": [\"a\", \"b\", \"c\"], \"active\": {(i % 2 == 0 ? "true" : "false")}}}",
+                        var i => $"{(i > 0 ? ",\n" : "")}{{\"id\": {i}, \"name\": \"user {i}\", \"score\": {i * 0.25}, \"ok\": true}}",
                     });
                     _pendingPos = 0;
                     _next++;
