@@ -144,6 +144,11 @@ public class JsonReaderTests
         sb.Append("  {\"id\": oops}\n]");
         var e = Assert.Throws<BrineFormatException>(() => JsonText.Read(sb.ToString()));
         Assert.Contains("line 20002", e.Message);
+        // Through the pump, the error also names the model path.
+        using var r = JsonText.Json.CreateReader(new MemoryStream(Encoding.UTF8.GetBytes(sb.ToString())), ReadOptions.Default);
+        using var w = JsonText.Json.CreateWriter(Stream.Null, WriteOptions.Default);
+        var e2 = Assert.Throws<BrineFormatException>(() => TokenPump.Copy(r, w));
+        Assert.Equal("$[20000].id", e2.ModelPath);
     }
 
     [Fact]
@@ -210,6 +215,25 @@ public class JsonReaderTests
     {
         var e = Assert.Throws<BrineFormatException>(() => JsonText.Read("""[[1], {"py/id": 7}]"""));
         Assert.Contains("py/id 7", e.Message);
+    }
+
+    [Fact]
+    public void Input_that_cannot_seek_keeps_id_references_and_refuses_py_id_clearly()
+    {
+        static List<Node> ReadUnseekable(string text)
+        {
+            using var r = JsonText.Json.CreateReader(new UnseekableStream(Encoding.UTF8.GetBytes(text)), ReadOptions.Default);
+            return NodeBuilder.ReadAll(r);
+        }
+        var n = Assert.Single(ReadUnseekable("""{"$id": "1", "self": {"$ref": "1"}}"""));
+        Assert.Same(n, n["self"]);
+        var e = Assert.Throws<BrineFormatException>(() => ReadUnseekable("""[[1], {"py/id": 1}]"""));
+        Assert.Contains("read it from a file", e.Message);
+    }
+
+    sealed class UnseekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
     }
 
     sealed class Node2 { public string Name { get; set; } = ""; public Node2? Next { get; set; } public List<Node2> Children { get; set; } = new(); }

@@ -42,6 +42,7 @@ internal sealed class JsonTokenScanner
     int _count, _pos = -1;
     int _depth;
     bool _seenValue;
+    BrineFormatException? _pendingError;
 
     // What lies before _buf[0], for locations and for the check between top-level values.
     long _base;
@@ -164,6 +165,7 @@ internal sealed class JsonTokenScanner
     bool FillBatch()
     {
         _count = 0;
+        if (_pendingError is { } pending) throw pending;
         while (true)
         {
             if (_consumed < _dataEnd || _eof)
@@ -228,7 +230,11 @@ internal sealed class JsonTokenScanner
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : LocationOf(start + (int)reader.BytesConsumed);
-            throw new BrineFormatException(_format, where, Tidy(e.Message), e);
+            var error = new BrineFormatException(_format, where, Tidy(e.Message), e);
+            if (_count == 0) throw error;
+            // Hand out the good tokens before it first, so the error's model path names the right place.
+            _pendingError = error;
+            return;
         }
         _consumed = start + (int)reader.BytesConsumed;
         _state = reader.CurrentState;
