@@ -9,6 +9,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["msgpack"] = BinaryTreeFormatsBench.Run,
     ["xmlbson"] = XmlBsonBench.Run,
     ["tabular"] = TabularBench.Run,
+    ["json"] = Brine.Bench.JsonSuite.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {
