@@ -21,6 +21,8 @@ public sealed class ConvertOptions
     public string? Where { get; init; }
     /// <summary>The columns (map keys) to keep, in this order; null keeps all.</summary>
     public IReadOnlyList<string>? Select { get; init; }
+    /// <summary>Filled in as the conversion runs, for a progress display on another thread.</summary>
+    public ConversionProgress? Progress { get; init; }
     /// <summary>Progress: top-level values (records) written so far.</summary>
     public Action<long>? OnValue { get; init; }
 }
@@ -58,7 +60,15 @@ public static class Converter
         if (inputPath != "-" && outputPath != "-" && Path.GetFullPath(inputPath) == Path.GetFullPath(outputPath))
             throw new BrineUsageException("input and output are the same file; write to another name");
         var to = ResolveOutput(outputPath, options.To);
-        using var raw = inputPath == "-" ? Console.OpenStandardInput() : new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Stream raw = inputPath == "-" ? Console.OpenStandardInput() : new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        if (options.Progress is { } progress)
+        {
+            var counting = new ProgressStream(raw);
+            progress.TotalBytes = raw.CanSeek ? raw.Length : null;
+            progress.BytesSource = () => counting.BytesRead;
+            raw = counting;
+        }
+        using var _ = raw;
         var (input, head) = PeekableInput.Open(raw);
         var from = ResolveInput(inputPath, options.From, head);
         if (outputPath == "-")
@@ -78,6 +88,8 @@ public static class Converter
         options ??= new ConvertOptions();
         if (!from.CanRead) throw new BrineUsageException($"Brine cannot read {from.Title}");
         if (!to.CanWrite) throw new BrineUsageException($"Brine cannot write {to.Title}");
+        var onValue = options.OnValue;
+        if (options.Progress is { } progress) onValue = v => { progress.Values = v; options.OnValue?.Invoke(v); };
         var readOptions = options.Read ?? new ReadOptions { Settings = options.Settings, SchemaPath = options.SchemaPath };
         var writeOptions = new WriteOptions { Indent = options.Indent, KeepReferences = options.Refs == RefsMode.Keep, Settings = options.Settings, SchemaPath = options.SchemaPath };
         // Table to table: move record batches, not tokens.
@@ -85,16 +97,18 @@ public static class Converter
         {
             using var tableReader = TableQuery.Open(fromTable, input, TableQueryOptions(readOptions, options));
             using var tableWriter = toTable.CreateTable(output, tableReader.Schema, TableWriteOptions.From(writeOptions));
-            long rows = TablePump.Copy(tableReader, tableWriter, options.OnValue);
+            long rows = TablePump.Copy(tableReader, tableWriter, onValue);
             tableWriter.Finish();
             output.Flush();
             return new ConvertResult(from, to, rows);
         }
         bool query = options.Where is not null || options.Select is not null;
-        using var reader = from is ITableFormat table && query
+        using var source = from is ITableFormat table && query
             ? new TableTokenReader(TableQuery.Open(table, input, TableQueryOptions(readOptions, options)), from.Name)
             : query ? new RecordFilterReader(from.CreateReader(input, readOptions), options.Where, options.Select)
             : from.CreateReader(input, readOptions);
+        // A list written to a records format (JSON Lines) becomes one record a line.
+        using var reader = to.Capabilities.Shape == "records" ? new ListItemsReader(source) : source;
         using var writer = to.CreateWriter(output, writeOptions);
         bool pass = options.Refs switch
         {
@@ -102,7 +116,7 @@ public static class Converter
             RefsMode.Expand => false,
             _ => to.Capabilities.References == ReferenceSupport.Native,
         };
-        long n = TokenPump.Copy(reader, writer, new PumpOptions { PassReferences = pass, OnValue = options.OnValue });
+        long n = TokenPump.Copy(reader, writer, new PumpOptions { PassReferences = pass, OnValue = onValue });
         writer.Finish();
         output.Flush();
         return new ConvertResult(from, to, n);
