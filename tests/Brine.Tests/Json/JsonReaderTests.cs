@@ -8,6 +8,7 @@ using Xunit;
 
 namespace Brine.Tests.Json;
 
+[Collection(Brine.Tests.Support.MemoryMeasuringCollection.Name)]
 public class JsonReaderTests
 {
     [Fact]

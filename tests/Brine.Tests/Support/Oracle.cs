@@ -73,3 +73,10 @@ public sealed class TempDir : IDisposable
     public string File(string name) => System.IO.Path.Combine(Path, name);
     public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
 }
+
+/// <summary>Tests that measure process-wide memory run alone: other tests' allocations would count against them.</summary>
+[Xunit.CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasuringCollection
+{
+    public const string Name = "memory-measuring";
+}

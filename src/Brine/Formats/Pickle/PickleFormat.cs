@@ -67,6 +67,6 @@ public sealed class PickleFormat : Format
         return false;
     }
 
-    public override TokenReader CreateReader(Stream input, ReadOptions options) => new PickleReader(input, options);
-    public override TokenWriter CreateWriter(Stream output, WriteOptions options) => new PickleWriter(output, options);
+    public override TokenReader CreateReader(Stream input, ReadOptions options) => new PickleReader(input, options, leaveOpen: true);
+    public override TokenWriter CreateWriter(Stream output, WriteOptions options) => new PickleWriter(output, options, leaveOpen: true);
 }
