@@ -335,6 +335,9 @@ public sealed class XmlProfile : FormatProfile
 
     public override GenOptions Carried => new() { Cycles = KeepReferences };
 
+    public override string? Refusal(IReadOnlyList<Node> roots) =>
+        roots.Count > 1 ? "XML holds one top-level value" : base.Refusal(roots);
+
     protected override Node Scalar(Node n) => n.Kind switch
     {
         TokenKind.Decimal => Tagged(Node.Decimal(PlainScale((DecimalNumber)n.Value!)), n.Tag),
