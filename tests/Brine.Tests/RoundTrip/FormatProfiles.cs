@@ -136,6 +136,25 @@ public abstract class FormatProfile
         _ => throw new NotSupportedException("the generator makes only string and integer keys"),
     };
 
+    /// <summary>A timestamp outside years 1–9999, which text formats cannot print (Timestamp.ToString needs DateTimeOffset).</summary>
+    public static bool OutsideCalendar(Node n) => n.Value is Timestamp t && (t.UnixSeconds < -62135596800 || t.UnixSeconds > 253402300799);
+
+    /// <summary>A string (value or key) holding a UTF-16 surrogate without its pair.</summary>
+    public static bool HasLoneSurrogate(Node n) => n.Value is string s && LoneSurrogate(s);
+
+    static bool LoneSurrogate(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(s[i])) return true;
+        }
+        return false;
+    }
+
+    /// <summary>What UTF-8 encoding makes of a string: each lone surrogate becomes U+FFFD.</summary>
+    public static string Utf8Replaced(string s) => System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(s));
+
     public static bool IsBeyond64Bits(Node n) => n.Value is BigInteger b && (b < long.MinValue || b > ulong.MaxValue);
     public static bool IsUInt64Only(Node n) => n.Value is BigInteger b && b > long.MaxValue && b <= ulong.MaxValue;
 
@@ -224,7 +243,8 @@ public sealed class JsonProfile : FormatProfile
     public override GenOptions Carried => new() { NonFinite = false, Cycles = KeepReferences };
 
     protected override string? RefusedNode(Node n) =>
-        n.Kind == TokenKind.Float && !double.IsFinite((double)n.Value!) ? "NaN and ±Infinity have no JSON number" : null;
+        n.Kind == TokenKind.Float && !double.IsFinite((double)n.Value!) ? "NaN and ±Infinity have no JSON number"
+        : OutsideCalendar(n) ? "a timestamp outside years 1–9999 (its text needs the calendar; not in the loss text)" : null;
 
     // jsonpickle has no reference to a tuple or a set: the writer writes them again where they recur, and with them
     // every node inside that has no anchor of its own (one shared only through the tuple).
@@ -308,6 +328,8 @@ public sealed class PickleProfile : FormatProfile
 
     public override GenOptions Carried => new() { Cycles = true };
 
+    protected override string? RefusedNode(Node n) => OutsideCalendar(n) ? "a timestamp outside Python's years 1–9999" : null;
+
     // CPython memoizes no empty tuple (there is one in Python), so Brine's writer does not either.
     public override bool KeepsSharing(Node container) => !(container.IsList && container.Tag == "tuple" && container.Items!.Count == 0);
 
@@ -318,11 +340,15 @@ public sealed class PickleProfile : FormatProfile
         TokenKind.Time => Node.Time(new TimeOnly(((TimeOnly)n.Value!).Ticks / 10 * 10)),
         // decimal.Decimal's text keeps the value; the reader gives an exponent form plain digits (not in the loss text).
         TokenKind.Decimal => Node.Decimal(PlainScale((DecimalNumber)n.Value!)),
+        // bytearray (and out-of-band picklebuffer) are the scalar tags pickle has.
+        TokenKind.Bytes when n.Tag is "bytearray" => Clone(n),
+        // "Lone UTF-16 surrogates in strings are not kept": UTF-8 encoding makes them U+FFFD.
+        TokenKind.String => Node.String(Utf8Replaced((string)n.Value!)),
         _ => Untagged(n),
     };
 
     protected override Node Key(Node k) => Scalar(k);
-    protected override string? ListTag(string? tag) => tag is "tuple" or "set" ? tag : null;
+    protected override string? ListTag(string? tag) => tag is "tuple" or "set" or "frozenset" ? tag : null;
     protected override string? MapTag(string? tag) => tag is not null && tag.Contains('.') && !tag.StartsWith('!') ? tag : null;
 }
 
@@ -337,6 +363,8 @@ public sealed class XmlProfile : FormatProfile
 
     public override string? Refusal(IReadOnlyList<Node> roots) =>
         roots.Count > 1 ? "XML holds one top-level value" : base.Refusal(roots);
+
+    protected override string? RefusedNode(Node n) => OutsideCalendar(n) ? "a timestamp outside years 1–9999 (not in the loss text)" : null;
 
     protected override Node Scalar(Node n) => n.Kind switch
     {
@@ -377,6 +405,7 @@ public sealed class BsonProfile : FormatProfile
         if (n.Value is BigInteger) return "an integer beyond 64 bits";
         if (n.Value is DecimalNumber d && BigInteger.Abs(d.Unscaled).ToString(CultureInfo.InvariantCulture).Length > 34) return "a decimal beyond 34 digits";
         if (n.Entries is { } entries && entries.Any(e => KeyText(e.Key).Contains('\0'))) return "a NUL in a key";
+        if (HasLoneSurrogate(n)) return "a lone surrogate has no UTF-8 form (not in the loss text)";
         return null;
     }
 
