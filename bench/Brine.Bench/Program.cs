@@ -8,6 +8,8 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["convert"] = ConvertBench.Run,
     ["msgpack"] = BinaryTreeFormatsBench.Run,
     ["xmlbson"] = XmlBsonBench.Run,
+    ["tabular"] = TabularBench.Run,
+    ["json"] = Brine.Bench.JsonSuite.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {

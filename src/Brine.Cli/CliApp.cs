@@ -18,6 +18,10 @@ public static class CliApp
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(FormatsCommand.Create());
+        root.Subcommands.Add(FakeCommand.Create());
+        root.Subcommands.Add(ShelfCommand.Create());
+        root.Subcommands.Add(SignCommands.CreateSign());
+        root.Subcommands.Add(SignCommands.CreateVerify());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

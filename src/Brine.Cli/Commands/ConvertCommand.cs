@@ -17,10 +17,12 @@ public static class ConvertCommand
         var compact = new Option<bool>("--compact") { Description = "No indentation in text output" };
         var settings = new Option<string[]>("--set", "-s") { Description = "A format setting NAME=VALUE (repeatable), e.g. --set protocol=5, --set compression=zstd", AllowMultipleArgumentsPerToken = false };
         var schema = new Option<string?>("--schema") { Description = "A schema file the formats use (Avro schema for tables, reader schema for Avro)" };
+        var where = new Option<string?>("--where", "-w") { Description = "Keep only the records (rows, or items of a top-level list) matching EXPR: = != < <= > >=, IN (…), IS [NOT] NULL, AND, OR, NOT, parentheses; e.g. \"language = 'fr' AND id < 100\". Pushed down into Parquet" };
+        var select = new Option<string?>("--select") { Description = "Keep only these columns, comma-separated (e.g. id,name)" };
 
         var cmd = new Command("convert", "Convert INPUT to OUTPUT, detecting formats from extensions or content.")
         {
-            input, output, from, to, refs, compact, settings, schema,
+            input, output, from, to, refs, compact, settings, schema, where, select,
         };
         cmd.SetAction(parse =>
         {
@@ -32,10 +34,15 @@ public static class ConvertCommand
                 Indent = !parse.GetValue(compact),
                 Settings = ParseSettings(parse.GetValue(settings)),
                 SchemaPath = parse.GetValue(schema),
+                Where = parse.GetValue(where),
+                Select = parse.GetValue(select)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Progress = new IO.ConversionProgress(),
             };
             var inPath = parse.GetValue(input)!;
             var outPath = parse.GetValue(output)!;
-            var result = Converter.Convert(inPath, outPath, options);
+            ConvertResult result;
+            using (ProgressDisplay.Start(options.Progress, "converting"))
+                result = Converter.Convert(inPath, outPath, options);
             if (outPath != "-" && !Console.IsErrorRedirected)
                 Console.Error.WriteLine($"{result.From.Name} → {result.To.Name}: {result.Values:N0} value(s) written to {outPath}");
             return CliApp.Ok;

@@ -17,7 +17,15 @@ public static class InspectCommand
         {
             var path = parse.GetValue(file)!;
             if (!File.Exists(path)) throw new Model.BrineUsageException($"file not found: {path}");
-            var s = StructureSummary.Inspect(path, parse.GetValue(from));
+            var format = Conversion.Converter.ResolveInput(path, parse.GetValue(from), Head(path));
+            if (format is Tabular.ITableFormat)
+            {
+                // Tables: schema, rows, row groups with sizes, compression and statistics, read from metadata.
+                Console.WriteLine($"file: {path}");
+                Console.Write(Tabular.TableInspector.Render(Tabular.TableInspector.Describe(path, format.Name)));
+                return CliApp.Ok;
+            }
+            var s = StructureSummary.Inspect(path, format.Name);
             var grid = new Grid().AddColumn().AddColumn();
             void Row(string k, string v) => grid.AddRow("[bold]" + Markup.Escape(k) + "[/]", Markup.Escape(v));
             Row("file", path);
@@ -50,6 +58,14 @@ public static class InspectCommand
             return CliApp.Ok;
         });
         return cmd;
+    }
+
+    static byte[] Head(string path)
+    {
+        using var f = File.OpenRead(path);
+        var buf = new byte[IO.PeekableInput.HeadSize];
+        int n = f.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
+        return buf[..n];
     }
 
     static void PrintDisassembly(string path, int maxLines)

@@ -1,6 +1,8 @@
 using Brine.Formats;
 using Brine.IO;
 using Brine.Model;
+using Brine.Tabular;
+using Brine.Tabular.Filtering;
 
 namespace Brine.Conversion;
 
@@ -15,6 +17,12 @@ public sealed class ConvertOptions
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     public string? SchemaPath { get; init; }
     public ReadOptions? Read { get; init; }
+    /// <summary>A filter on records/rows (<c>language = 'fr' AND id &lt; 10</c>); pushed down into Parquet.</summary>
+    public string? Where { get; init; }
+    /// <summary>The columns (map keys) to keep, in this order; null keeps all.</summary>
+    public IReadOnlyList<string>? Select { get; init; }
+    /// <summary>Filled in as the conversion runs, for a progress display on another thread.</summary>
+    public ConversionProgress? Progress { get; init; }
     /// <summary>Progress: top-level values (records) written so far.</summary>
     public Action<long>? OnValue { get; init; }
 }
@@ -52,7 +60,15 @@ public static class Converter
         if (inputPath != "-" && outputPath != "-" && Path.GetFullPath(inputPath) == Path.GetFullPath(outputPath))
             throw new BrineUsageException("input and output are the same file; write to another name");
         var to = ResolveOutput(outputPath, options.To);
-        using var raw = inputPath == "-" ? Console.OpenStandardInput() : new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Stream raw = inputPath == "-" ? Console.OpenStandardInput() : new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        if (options.Progress is { } progress)
+        {
+            var counting = new ProgressStream(raw);
+            progress.TotalBytes = raw.CanSeek ? raw.Length : null;
+            progress.BytesSource = () => counting.BytesRead;
+            raw = counting;
+        }
+        using var _ = raw;
         var (input, head) = PeekableInput.Open(raw);
         var from = ResolveInput(inputPath, options.From, head);
         if (outputPath == "-")
@@ -72,9 +88,27 @@ public static class Converter
         options ??= new ConvertOptions();
         if (!from.CanRead) throw new BrineUsageException($"Brine cannot read {from.Title}");
         if (!to.CanWrite) throw new BrineUsageException($"Brine cannot write {to.Title}");
+        var onValue = options.OnValue;
+        if (options.Progress is { } progress) onValue = v => { progress.Values = v; options.OnValue?.Invoke(v); };
         var readOptions = options.Read ?? new ReadOptions { Settings = options.Settings, SchemaPath = options.SchemaPath };
         var writeOptions = new WriteOptions { Indent = options.Indent, KeepReferences = options.Refs == RefsMode.Keep, Settings = options.Settings, SchemaPath = options.SchemaPath };
-        using var reader = from.CreateReader(input, readOptions);
+        // Table to table: move record batches, not tokens.
+        if (from is ITableFormat fromTable && to is ITableFormat toTable)
+        {
+            using var tableReader = TableQuery.Open(fromTable, input, TableQueryOptions(readOptions, options));
+            using var tableWriter = toTable.CreateTable(output, tableReader.Schema, TableWriteOptions.From(writeOptions));
+            long rows = TablePump.Copy(tableReader, tableWriter, onValue);
+            tableWriter.Finish();
+            output.Flush();
+            return new ConvertResult(from, to, rows);
+        }
+        bool query = options.Where is not null || options.Select is not null;
+        using var source = from is ITableFormat table && query
+            ? new TableTokenReader(TableQuery.Open(table, input, TableQueryOptions(readOptions, options)), from.Name)
+            : query ? new RecordFilterReader(from.CreateReader(input, readOptions), options.Where, options.Select)
+            : from.CreateReader(input, readOptions);
+        // A list written to a records format (JSON Lines) becomes one record a line.
+        using var reader = to.Capabilities.Shape == "records" ? new ListItemsReader(source) : source;
         using var writer = to.CreateWriter(output, writeOptions);
         bool pass = options.Refs switch
         {
@@ -82,11 +116,16 @@ public static class Converter
             RefsMode.Expand => false,
             _ => to.Capabilities.References == ReferenceSupport.Native,
         };
-        long n = TokenPump.Copy(reader, writer, new PumpOptions { PassReferences = pass, OnValue = options.OnValue });
+        long n = TokenPump.Copy(reader, writer, new PumpOptions { PassReferences = pass, OnValue = onValue });
         writer.Finish();
         output.Flush();
         return new ConvertResult(from, to, n);
     }
+
+    static TableReadOptions TableQueryOptions(ReadOptions read, ConvertOptions options) => new()
+    {
+        Columns = options.Select, Where = options.Where, SchemaPath = read.SchemaPath, Settings = read.Settings,
+    };
 
     /// <summary>Reads every top-level value of a file into trees.</summary>
     public static List<Node> ReadNodes(string path, string? format = null, ReadOptions? options = null)

@@ -23,6 +23,10 @@ public sealed class FormatRegistry
         r.Add(new Pickle.PickleFormat());
         r.Add(new Xml.XmlFormat());
         r.Add(new Bson.BsonFormat());
+        r.Add(new Yaml.YamlFormat());
+        r.Add(new Csv.CsvFormat());
+        r.Add(new Csv.TsvFormat());
+        r.Add(new Parquet.ParquetFormat());
         return r;
     }
 

@@ -180,21 +180,26 @@ public sealed class BsonFormatTests
         Assert.Single(docs);
         var program = docs[0];
         Assert.Equal(3, program["days"]!.Items!.Count);
-        Assert.Equal("Full-body strength", program["metadata"]!["name"]!.AsString);
+        Assert.Equal("Foundations of Strength", program["metadata"]!["name"]!.AsString);
     }
 }
 
 public sealed class BsonConversionTests
 {
     [Fact]
-    public void TrainingXmlConvertsToTheSameBytesPythonWrote()
+    public void TrainingXmlAndYamlConvertToTheBytesPythonWrites()
     {
+        // Python's oracle: PyYAML's safe_load of the YAML sample, encoded by pymongo's bson.
+        var python = Python.RunBytes("import sys, yaml, bson; sys.stdout.buffer.write(bson.encode(yaml.safe_load(open(sys.argv[1]))))", null, TestData.Samples("training.yaml"));
+        Assert.Equal(Convert.ToHexString(python), Convert.ToHexString(File.ReadAllBytes(TestData.Samples("training.bson"))));
         using var dir = new TempDir();
-        var output = dir.File("training.bson");
-        var result = Brine.Conversion.Converter.Convert(TestData.Samples("training.xml"), output);
-        Assert.Equal("xml", result.From.Name);
-        Assert.Equal(1, result.Values);
-        Assert.Equal(Convert.ToHexString(File.ReadAllBytes(TestData.Samples("training.bson"))), Convert.ToHexString(File.ReadAllBytes(output)));
+        foreach (var sample in new[] { "training.xml", "training.yaml" })
+        {
+            var output = dir.File(sample + ".bson");
+            var result = Brine.Conversion.Converter.Convert(TestData.Samples(sample), output);
+            Assert.Equal(1, result.Values);
+            Assert.Equal(Convert.ToHexString(python), Convert.ToHexString(File.ReadAllBytes(output)));
+        }
     }
 
     [Fact]

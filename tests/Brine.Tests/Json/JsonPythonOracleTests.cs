@@ -150,6 +150,28 @@ public class JsonPythonOracleTests
     }
 
     [Fact]
+    public void Jsonpickle_state_objects_are_numbered_with_their_state_dict()
+    {
+        var json = Python.RunBytes("""
+            import jsonpickle, sys
+            class Bag:
+                def __init__(self, items): self.items = items
+                def __getstate__(self): return {"items": self.items, "n": len(self.items)}
+                def __setstate__(self, s): self.items = s["items"]
+            shared = [1, 2]
+            b = Bag(shared)
+            sys.stdout.write(jsonpickle.encode([b, shared, b, {"x": shared}], make_refs=True))
+            """);
+        Assert.Contains("py/state", Encoding.UTF8.GetString(json));
+        var n = Assert.Single(JsonText.Read(json));
+        Assert.Equal("__main__.Bag", n[0].Tag);
+        Assert.Equal(2L, n[0]["n"]!.Value);
+        Assert.Same(n[0]["items"], n[1]);
+        Assert.Same(n[0], n[2]);
+        Assert.Same(n[1], n[3]["x"]);
+    }
+
+    [Fact]
     public void Jsonpickle_decodes_what_Brine_writes_with_references_and_identity()
     {
         // Built in Brine: shared lists, a shared map, a cycle, a typed object shared twice, a tuple of shared items, bytes.

@@ -119,7 +119,9 @@ internal sealed class JsonTokenReader : TokenReader
                         _replay = true; // the state value, not a map, stays under its key
                         return true;
                     }
-                    String(ref t);
+                    Kind = TokenKind.String;
+                    StringValue = _scan.GetName(t);
+                    if (!t.Escaped) { _utf8Start = t.ValueStart; _utf8Length = t.ValueLength; }
                     return true;
                 }
                 case JsonTokenType.String: String(ref t); return true;
@@ -309,7 +311,7 @@ internal sealed class JsonTokenReader : TokenReader
     void String(ref RawToken t)
     {
         Kind = TokenKind.String;
-        StringValue = _scan.GetString(t);
+        StringValue = _scan.GetValueString(t);
         if (!t.Escaped) { _utf8Start = t.ValueStart; _utf8Length = t.ValueLength; }
     }
 

@@ -42,6 +42,7 @@ internal sealed class JsonTokenScanner
     int _count, _pos = -1;
     int _depth;
     bool _seenValue;
+    BrineFormatException? _pendingError;
 
     // What lies before _buf[0], for locations and for the check between top-level values.
     long _base;
@@ -97,6 +98,48 @@ internal sealed class JsonTokenScanner
         }
     }
 
+    /// <summary>
+    /// The text of a property name. Names repeat (every record has the same keys), so recent names are kept
+    /// in a small table keyed by their bytes: a hit costs a hash and a compare instead of decoding and allocating.
+    /// </summary>
+    public string GetName(in RawToken t)
+    {
+        if (t.Escaped || t.ValueLength is 0 or > 64) return GetString(t);
+        var bytes = _buf.AsSpan(t.ValueStart, t.ValueLength);
+        // A cheap hash is enough: a collision only costs a miss.
+        uint h = (uint)bytes.Length * 0x9E3779B1u ^ bytes[0] ^ ((uint)bytes[^1] << 3) ^ ((uint)bytes[bytes.Length / 2] << 6);
+        int slot = (int)((h ^ (h >> 16)) & (NameSlots - 1));
+        ref var entry = ref _names[slot];
+        if (entry.Bytes is not null && bytes.SequenceEqual(entry.Bytes)) return entry.Text;
+        var text = GetString(t);
+        entry = (bytes.ToArray(), text);
+        return text;
+    }
+
+    /// <summary>
+    /// The text of a string value. Short values repeat often (codes, flags, enum names): up to 8 bytes they are
+    /// packed into a number that keys a small table, so a repeat costs no allocation.
+    /// </summary>
+    public string GetValueString(in RawToken t)
+    {
+        if (t.Escaped || t.ValueLength is 0 or > 7) return GetString(t);
+        var bytes = _buf.AsSpan(t.ValueStart, t.ValueLength);
+        ulong key = (ulong)bytes.Length << 56;
+        for (int i = 0; i < bytes.Length; i++) key |= (ulong)bytes[i] << (8 * i);
+        int slot = (int)((key * 0x9E3779B97F4A7C15ul) >> 56) & (ShortSlots - 1);
+        ref var entry = ref _shorts[slot];
+        if (entry.Key == key && entry.Text is not null) return entry.Text;
+        var text = GetString(t);
+        entry = (key, text);
+        return text;
+    }
+
+    const int ShortSlots = 256;
+    readonly (ulong Key, string Text)[] _shorts = new (ulong, string)[ShortSlots];
+
+    const int NameSlots = 256;
+    readonly (byte[] Bytes, string Text)[] _names = new (byte[], string)[NameSlots];
+
     /// <summary><c>line L, column C</c> of a buffer offset (columns count bytes from 1).</summary>
     public string LocationOf(int offset)
     {
@@ -122,6 +165,7 @@ internal sealed class JsonTokenScanner
     bool FillBatch()
     {
         _count = 0;
+        if (_pendingError is { } pending) throw pending;
         while (true)
         {
             if (_consumed < _dataEnd || _eof)
@@ -150,8 +194,7 @@ internal sealed class JsonTokenScanner
                 ref var t = ref _tokens[_count++];
                 t.Type = reader.TokenType;
                 t.TokenStart = start + (int)reader.TokenStartIndex;
-                t.Escaped = false;
-                t.Unescaped = null;
+                t.Escaped = false; // Unescaped is left stale on purpose (read only when Escaped): no write barrier per token
                 t.TopLevel = false;
                 switch (t.Type)
                 {
@@ -187,7 +230,11 @@ internal sealed class JsonTokenScanner
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : LocationOf(start + (int)reader.BytesConsumed);
-            throw new BrineFormatException(_format, where, Tidy(e.Message), e);
+            var error = new BrineFormatException(_format, where, Tidy(e.Message), e);
+            if (_count == 0) throw error;
+            // Hand out the good tokens before it first, so the error's model path names the right place.
+            _pendingError = error;
+            return;
         }
         _consumed = start + (int)reader.BytesConsumed;
         _state = reader.CurrentState;

@@ -236,7 +236,7 @@ public sealed class XmlTokenReader : TokenReader
         {
             if (_sawRoot) throw Error("a second root element");
             _sawRoot = true;
-            if (tag is null && name != RootName && !isEntry) tag = ElementNameToKey(name);
+            // The root element's name is not taken as a type: only b:tag gives the top-level value a tag.
         }
         else
         {

@@ -35,12 +35,14 @@ public sealed class XmlTokenWriter : TokenWriter
 
     readonly XmlWriter _w;
     readonly bool _refs;
+    readonly string _rootName;
     readonly List<Frame> _frames = new();
     int _values;
 
     public XmlTokenWriter(Stream output, WriteOptions options)
     {
         _refs = options.Setting("refs") is not ("off" or "none" or "false");
+        _rootName = options.Setting("root") is { Length: > 0 } root ? XmlConvert.VerifyName(root) : RootName;
         _w = XmlWriter.Create(output, new XmlWriterSettings
         {
             Indent = options.Indent,
@@ -80,9 +82,11 @@ public sealed class XmlTokenWriter : TokenWriter
         if (f is null)
         {
             if (_values > 0) throw Error("XML holds one top-level value and this is the second; put the values in a list, or write JSON Lines or YAML");
+            // The root element is named after the tag when it is an XML name (b:tag still records the tag, since a
+            // foreign document's root name is not a type), else after the `root` setting, else <root>.
             var tag = PendingTag;
             bool tagAsName = tag is not null && tag != RootName && IsPlainName(tag);
-            return new Target(tagAsName ? tag : RootName, null, true, false, tagAsName ? tag : null);
+            return new Target(tagAsName ? tag : _rootName, null, true, false, null);
         }
         if (f.IsMap)
         {

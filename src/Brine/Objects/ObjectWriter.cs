@@ -1,0 +1,34 @@
+using Brine.Formats;
+using Brine.Model;
+
+namespace Brine.Objects;
+
+/// <summary>
+/// Writes CLR object graphs to any format: objects become maps tagged with their type name, lists, sets (lists
+/// tagged <c>set</c>), tuples (lists tagged <c>tuple</c>) and scalars; shared references and cycles become
+/// anchors and aliases. See <see cref="ObjectTokenReader"/> for the token stream itself.
+/// </summary>
+public static class ObjectWriter
+{
+    /// <summary>Writes <paramref name="value"/> as one top-level value. Does not call <see cref="TokenWriter.Finish"/>.</summary>
+    public static void Write(TokenWriter writer, object? value, ObjectOptions? options = null)
+    {
+        using var r = new ObjectTokenReader(value, options);
+        TokenPump.Copy(r, writer);
+    }
+
+    /// <summary>Writes <paramref name="value"/> to <paramref name="output"/> in <paramref name="format"/>, references kept.</summary>
+    public static void Write(Stream output, Format format, object? value, ObjectOptions? options = null, WriteOptions? writeOptions = null)
+    {
+        using var w = format.CreateWriter(output, writeOptions ?? new WriteOptions { KeepReferences = true });
+        Write(w, value, options);
+        w.Finish();
+    }
+
+    /// <summary>The object graph as a <see cref="Node"/> graph (shared objects become shared nodes).</summary>
+    public static Node ToNode(object? value, ObjectOptions? options = null)
+    {
+        using var r = new ObjectTokenReader(value, options);
+        return NodeBuilder.ReadValue(r)!;
+    }
+}
