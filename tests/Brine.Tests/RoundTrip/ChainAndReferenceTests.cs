@@ -42,7 +42,9 @@ public class ChainAndReferenceTests
             LongDecimals = profiles.All(p => p.Carried.LongDecimals),
             NulInKeys = profiles.All(p => p.Carried.NulInKeys),
             Cycles = profiles.All(p => p.Carried.Cycles),
-            Top = profiles.Any(p => p.Carried.Top == TopLevel.Map) ? TopLevel.Map : TopLevel.Any,
+            // A converter that writes JSON Lines splits a top-level list into records (one a line), which the loss
+            // functions do not model (and an alias from one record to another then fails): maps only there.
+            Top = profiles.Any(p => p.Carried.Top == TopLevel.Map) || profiles.Skip(1).Any(p => p.Format.Name == "jsonl") ? TopLevel.Map : TopLevel.Any,
         };
         int passed = 0, known = 0;
         var failures = new List<string>();
