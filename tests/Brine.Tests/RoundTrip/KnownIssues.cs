@@ -1,0 +1,48 @@
+using Brine.Model;
+
+namespace Brine.Tests.RoundTrip;
+
+/// <summary>
+/// Format bugs the round-trip properties found and that are reported, not yet fixed. A seed that fails in exactly the
+/// way an entry names (its input has the shape, its message the text) is counted and printed instead of failing the
+/// property; any other failure fails it. Remove an entry once its format is fixed.
+/// </summary>
+public sealed record KnownIssue(string Name, string[] Formats, string MessageContains, Func<IReadOnlyList<Node>, bool> Affects, string Cell)
+{
+    public bool Explains(FormatProfile p, IReadOnlyList<Node> roots, string failure) =>
+        Formats.Contains(p.Format.Name) && failure.Contains(MessageContains, StringComparison.Ordinal) && Affects(roots);
+
+    public static readonly KnownIssue[] All =
+    {
+        // XmlTokenWriter.StartList (run style) writes the items while the run frame is on top, so the enclosing map's
+        // Content flag stays false and EndMap adds b:type="map" after the children: XmlWriter throws. {"q": [1]} fails.
+        new("xml: a list written as sibling elements as the first child of a map cannot be written", new[] { "xml" },
+            "Token StartAttribute in state Element Content", roots => FormatProfile.Walk(roots).Any(ListFirstInMap), "refused (bug)"),
+        // PickleLoader.DateTimeFrom divides the ticks since 1970 (microseconds included) by ticks per second with
+        // truncation toward zero: a datetime before 1970 with microseconds reads one second late.
+        new("pickle: a datetime before 1970 with microseconds reads back one second late", new[] { "pickle" },
+            "Timestamp", roots => FormatProfile.Walk(roots).Any(n => n.Value is Timestamp t && WallSeconds(t) < 0 && t.Nanoseconds >= 1000), "one second late (bug)"),
+        // The writers encode strings as UTF-8 with replacement: a lone surrogate silently becomes U+FFFD. Pickle
+        // documents it; these formats neither document it nor refuse (BSON refuses, XML keeps it as string-base64).
+        new("json, msgpack, cbor: a lone UTF-16 surrogate silently becomes U+FFFD (undocumented; BSON refuses, XML keeps)", new[] { "json", "jsonl", "msgpack", "cbor" },
+            "\"", roots => FormatProfile.Walk(roots).Any(FormatProfile.HasLoneSurrogate), "→ U+FFFD, silently (bug)"),
+    };
+
+    static long WallSeconds(Timestamp t) => t.UnixSeconds + (t.OffsetMinutes ?? 0) * 60L;
+
+    /// <summary>A map whose first element child would be a run of list items (only attribute entries before it).</summary>
+    static bool ListFirstInMap(Node n)
+    {
+        if (!n.IsMap) return false;
+        foreach (var e in n.Entries!)
+        {
+            if (e.Value.IsList) return true;
+            bool attribute = e.Key.Value is string k && k.Length > 1 && k[0] == '@' && e.Value.Kind == TokenKind.String;
+            if (!attribute) return false;
+        }
+        return false;
+    }
+
+    public static KnownIssue? Find(FormatProfile p, IReadOnlyList<Node> roots, string failure) =>
+        All.FirstOrDefault(k => k.Explains(p, roots, failure));
+}
