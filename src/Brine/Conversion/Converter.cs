@@ -107,8 +107,9 @@ public static class Converter
             ? new TableTokenReader(TableQuery.Open(table, input, TableQueryOptions(readOptions, options)), from.Name)
             : query ? new RecordFilterReader(from.CreateReader(input, readOptions), options.Where, options.Select)
             : from.CreateReader(input, readOptions);
-        // A list written to a records format (JSON Lines) becomes one record a line.
-        using var reader = to.Capabilities.Shape == "records" ? new ListItemsReader(source) : source;
+        // A list written to a records format (JSON Lines) becomes one record a line — unless references are kept,
+        // since a reference may not cross from one record to another.
+        using var reader = to.Capabilities.Shape == "records" && options.Refs != RefsMode.Keep ? new ListItemsReader(source) : source;
         using var writer = to.CreateWriter(output, writeOptions);
         bool pass = options.Refs switch
         {

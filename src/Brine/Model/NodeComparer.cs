@@ -86,7 +86,7 @@ public static class NodeComparer
         {
             null => y.Value is null,
             byte[] bx => y.Value is byte[] by && bx.AsSpan().SequenceEqual(by),
-            double dx => y.Value is double dy && (dx.Equals(dy)),
+            double dx => y.Value is double dy && (BitConverter.DoubleToInt64Bits(dx) == BitConverter.DoubleToInt64Bits(dy) || (double.IsNaN(dx) && double.IsNaN(dy))),
             DecimalNumber dx => y.Value is DecimalNumber dy && (o.NumbersByValue ? dx.ValueEquals(dy) : dx.Equals(dy)),
             _ => x.Value.Equals(y.Value),
         };

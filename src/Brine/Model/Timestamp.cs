@@ -69,16 +69,38 @@ public readonly struct Timestamp : IEquatable<Timestamp>
 
     public DateTime ToUtcDateTime() => ToDateTimeOffset().UtcDateTime;
 
-    /// <summary>RFC 3339 with as many fraction digits as needed: <c>2024-05-01T12:00:00.5+02:00</c>.</summary>
+    /// <summary>RFC 3339 with as many fraction digits as needed: <c>2024-05-01T12:00:00.5+02:00</c>. Years outside
+    /// 0–9999 are written with a sign and at least four digits (ISO 8601 expanded years).</summary>
     public override string ToString()
     {
-        var d = DateTimeOffset.UnixEpoch.AddSeconds(UnixSeconds);
-        if (OffsetMinutes is { } m && m != 0) d = d.ToOffset(TimeSpan.FromMinutes(m));
-        var s = d.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-        if (Nanoseconds != 0) s += "." + Nanoseconds.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
-        if (OffsetMinutes is null) return s;
-        if (OffsetMinutes == 0) return s + "Z";
-        return s + d.ToString("zzz", CultureInfo.InvariantCulture);
+        long local = UnixSeconds + (OffsetMinutes ?? 0) * 60L;
+        long days = Math.DivRem(local, 86_400, out long secOfDay);
+        if (secOfDay < 0) { secOfDay += 86_400; days--; }
+        var (y, m, d) = CivilFromDays(days);
+        var sb = new System.Text.StringBuilder(40);
+        if (y is >= 0 and <= 9999) sb.Append(y.ToString("D4", CultureInfo.InvariantCulture));
+        else sb.Append(y < 0 ? '-' : '+').Append(Math.Abs(y).ToString("D4", CultureInfo.InvariantCulture));
+        sb.Append(CultureInfo.InvariantCulture, $"-{m:D2}-{d:D2}T{secOfDay / 3600:D2}:{secOfDay / 60 % 60:D2}:{secOfDay % 60:D2}");
+        if (Nanoseconds != 0) sb.Append('.').Append(Nanoseconds.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0'));
+        if (OffsetMinutes is not { } off) return sb.ToString();
+        if (off == 0) return sb.Append('Z').ToString();
+        int a = Math.Abs((int)off);
+        return sb.Append(off < 0 ? '-' : '+').Append(CultureInfo.InvariantCulture, $"{a / 60:D2}:{a % 60:D2}").ToString();
+    }
+
+    /// <summary>Proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's days_from_civil inverse).</summary>
+    static (long year, int month, int day) CivilFromDays(long z)
+    {
+        z += 719_468;
+        long era = (z >= 0 ? z : z - 146_096) / 146_097;
+        long doe = z - era * 146_097;
+        long yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        long y = yoe + era * 400;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long mp = (5 * doy + 2) / 153;
+        int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        return (m <= 2 ? y + 1 : y, m, d);
     }
 
     /// <summary>Parses RFC 3339 / ISO 8601 date-times (<c>T</c> or space, optional fraction up to 9 digits, optional zone).</summary>

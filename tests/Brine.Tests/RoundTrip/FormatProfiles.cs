@@ -243,8 +243,7 @@ public sealed class JsonProfile : FormatProfile
     public override GenOptions Carried => new() { NonFinite = false, Cycles = KeepReferences };
 
     protected override string? RefusedNode(Node n) =>
-        n.Kind == TokenKind.Float && !double.IsFinite((double)n.Value!) ? "NaN and ±Infinity have no JSON number"
-        : OutsideCalendar(n) ? "a timestamp outside years 1–9999 (its text needs the calendar; not in the loss text)" : null;
+        n.Kind == TokenKind.Float && !double.IsFinite((double)n.Value!) ? "NaN and ±Infinity have no JSON number" : null;
 
     // jsonpickle has no reference to a tuple or a set: the writer writes them again where they recur, and with them
     // every node inside that has no anchor of its own (one shared only through the tuple).

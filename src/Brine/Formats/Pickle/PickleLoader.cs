@@ -792,7 +792,8 @@ sealed class PickleLoader
         try { wall = new DateTime(year, month, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified).AddTicks(us * 10L); }
         catch (ArgumentOutOfRangeException) { throw Fail("datetime.datetime state is not a valid date and time"); }
         if (us > 999_999) throw Fail("datetime.datetime state is not a valid date and time");
-        long secs = (wall.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
+        // Floor division: before 1970 the microseconds are added to the earlier whole second.
+        long secs = Math.DivRem(wall.Ticks - DateTime.UnixEpoch.Ticks - us * 10L, TimeSpan.TicksPerSecond, out _);
         var tz = args.Count > 1 ? args[1] : null;
         if (tz is null || tz.Kind == TokenKind.Null) return Node.Timestamp(new Timestamp(secs, us * 1000, null));
         if (OffsetSeconds(tz) is { } off && off % 60 == 0)

@@ -181,6 +181,8 @@ public sealed class XmlTokenWriter : TokenWriter
         if (f is { IsMap: true, HasKey: true } && PendingTag is null && PendingAnchor is null)
         {
             var name = KeyToElementName(f.Key);
+            // The run's elements are the map's content (its end must not add attributes after them).
+            f.Content = true; f.LastWasText = false;
             _frames.Add(new Frame { RunStyle = true, ItemName = name, EntryKey = name is null ? f.Key : null });
             return;
         }
