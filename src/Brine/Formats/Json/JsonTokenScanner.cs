@@ -303,6 +303,9 @@ internal sealed class JsonTokenScanner
     {
         int i = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (i < 0) i = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (i >= 0 ? message[..i] : message).TrimEnd();
+        var text = (i >= 0 ? message[..i] : message).TrimEnd();
+        // System.Text.Json's advice is for its own callers; Brine's reader options are not what the user can change.
+        return text.Replace(" which is not supported in this mode. Change the reader options.", "", StringComparison.Ordinal)
+                   .Replace(" Change the reader options.", "", StringComparison.Ordinal);
     }
 }
