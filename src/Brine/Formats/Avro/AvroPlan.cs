@@ -31,7 +31,6 @@ internal sealed class AvroPlan
     /// <summary>For timestamps: local-timestamp-* (no zone).</summary>
     public bool Local;
     public int Scale, Precision, FixedSize;
-    public bool Nullable;
     public string? Name;
     public FieldPlan[] Fields = Array.Empty<FieldPlan>();
     public DefaultField[] Defaults = Array.Empty<DefaultField>();
@@ -66,7 +65,7 @@ internal static class AvroResolver
         if (memo.TryGetValue((w, r), out var done)) return done;
         if (w is UnionSchema wu)
         {
-            var plan = new AvroPlan { Op = AvroOp.Union, Writer = w, Reader = r, Nullable = IsNullable(r) };
+            var plan = new AvroPlan { Op = AvroOp.Union, Writer = w, Reader = r };
             memo[(w, r)] = plan;
             plan.Branches = new AvroPlan[wu.Count];
             for (int i = 0; i < wu.Count; i++)
@@ -83,30 +82,13 @@ internal static class AvroResolver
         if (r is UnionSchema ru)
         {
             var branch = FindBranch(ru, w) ?? throw Incompatible(path, $"writer type {Describe(w)} matches no branch of the reader's union {Describe(r)}");
-            var p = Build(w, branch, path, memo);
-            if (IsNullable(r) && !p.Nullable)
-            {
-                // Same decoding, marked nullable for table schemas.
-                var copy = (AvroPlan)p.MemberwiseCloneForNullable();
-                return copy;
-            }
-            return p;
+            // The reader's union only says which branch presents the value; the plan is the branch's.
+            return Build(w, branch, path, memo);
         }
         var plan2 = new AvroPlan { Writer = w, Reader = r };
         memo[(w, r)] = plan2;
         Fill(plan2, w, r, path, memo, topLevel);
         return plan2;
-    }
-
-    static AvroPlan MemberwiseCloneForNullable(this AvroPlan p)
-    {
-        var c = new AvroPlan
-        {
-            Op = p.Op, Out = p.Out, Local = p.Local, Scale = p.Scale, Precision = p.Precision, FixedSize = p.FixedSize,
-            Nullable = true, Name = p.Name, Fields = p.Fields, Defaults = p.Defaults, Symbols = p.Symbols, Item = p.Item,
-            Branches = p.Branches, Failure = p.Failure, Writer = p.Writer, Reader = p.Reader,
-        };
-        return c;
     }
 
     static void Fill(AvroPlan plan, AvroSchema w, AvroSchema r, string path, Dictionary<(AvroSchema, AvroSchema), AvroPlan> memo, bool topLevel)
@@ -188,7 +170,6 @@ internal static class AvroResolver
         return null;
     }
 
-    static bool IsNullable(AvroSchema s) => s is UnionSchema u && u.Schemas.Any(b => b.Tag == AvroSchema.Type.Null);
 
     public static AvroSchema Base(AvroSchema s) => s is LogicalSchema l ? l.BaseSchema : s;
 
