@@ -1,6 +1,8 @@
 using Brine.Formats;
 using Brine.IO;
 using Brine.Model;
+using Brine.Tabular;
+using Brine.Tabular.Filtering;
 
 namespace Brine.Conversion;
 
@@ -15,6 +17,10 @@ public sealed class ConvertOptions
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     public string? SchemaPath { get; init; }
     public ReadOptions? Read { get; init; }
+    /// <summary>A filter on records/rows (<c>language = 'fr' AND id &lt; 10</c>); pushed down into Parquet.</summary>
+    public string? Where { get; init; }
+    /// <summary>The columns (map keys) to keep, in this order; null keeps all.</summary>
+    public IReadOnlyList<string>? Select { get; init; }
     /// <summary>Progress: top-level values (records) written so far.</summary>
     public Action<long>? OnValue { get; init; }
 }
@@ -74,7 +80,21 @@ public static class Converter
         if (!to.CanWrite) throw new BrineUsageException($"Brine cannot write {to.Title}");
         var readOptions = options.Read ?? new ReadOptions { Settings = options.Settings, SchemaPath = options.SchemaPath };
         var writeOptions = new WriteOptions { Indent = options.Indent, KeepReferences = options.Refs == RefsMode.Keep, Settings = options.Settings, SchemaPath = options.SchemaPath };
-        using var reader = from.CreateReader(input, readOptions);
+        // Table to table: move record batches, not tokens.
+        if (from is ITableFormat fromTable && to is ITableFormat toTable)
+        {
+            using var tableReader = TableQuery.Open(fromTable, input, TableQueryOptions(readOptions, options));
+            using var tableWriter = toTable.CreateTable(output, tableReader.Schema, TableWriteOptions.From(writeOptions));
+            long rows = TablePump.Copy(tableReader, tableWriter, options.OnValue);
+            tableWriter.Finish();
+            output.Flush();
+            return new ConvertResult(from, to, rows);
+        }
+        bool query = options.Where is not null || options.Select is not null;
+        using var reader = from is ITableFormat table && query
+            ? new TableTokenReader(TableQuery.Open(table, input, TableQueryOptions(readOptions, options)), from.Name)
+            : query ? new RecordFilterReader(from.CreateReader(input, readOptions), options.Where, options.Select)
+            : from.CreateReader(input, readOptions);
         using var writer = to.CreateWriter(output, writeOptions);
         bool pass = options.Refs switch
         {
@@ -87,6 +107,11 @@ public static class Converter
         output.Flush();
         return new ConvertResult(from, to, n);
     }
+
+    static TableReadOptions TableQueryOptions(ReadOptions read, ConvertOptions options) => new()
+    {
+        Columns = options.Select, Where = options.Where, SchemaPath = read.SchemaPath, Settings = read.Settings,
+    };
 
     /// <summary>Reads every top-level value of a file into trees.</summary>
     public static List<Node> ReadNodes(string path, string? format = null, ReadOptions? options = null)

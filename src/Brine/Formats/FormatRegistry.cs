@@ -16,6 +16,9 @@ public sealed class FormatRegistry
     {
         var r = new FormatRegistry();
         // Keep one line per format; the order is the order of `brine formats`.
+        r.Add(new Csv.CsvFormat());
+        r.Add(new Csv.TsvFormat());
+        r.Add(new Parquet.ParquetFormat());
         r.Add(new Brine.Formats.Avro.AvroFormat());
         r.Add(new Brine.Formats.Arrow.ArrowFormat());
         return r;

@@ -54,7 +54,7 @@ public class ArrowTests
     static List<Node> Rows(Stream s)
     {
         using var r = new ArrowFormat().CreateReader(s, ReadOptions.Default);
-        return NodeBuilder.ReadAll(r);
+        return Brine.Tests.Avro.TableRows.Flatten(NodeBuilder.ReadAll(r));
     }
 
     static List<Node> Rows(RecordBatch batch)
@@ -159,7 +159,7 @@ public class ArrowTests
         using var tmp = new TempDir();
         var path = tmp.File("rows.feather");
         Converter.WriteNodes(path, rows);
-        var back = Converter.ReadNodes(path);
+        var back = Brine.Tests.Avro.TableRows.Read(path);
         Assert.Equal(rows.Count, back.Count);
         var opts = new NodeComparer.Options { NumbersByValue = true };
         for (int i = 0; i < rows.Count; i += 997) Assert.Null(NodeComparer.Difference(rows[i], back[i], opts));
@@ -190,8 +190,8 @@ public class ArrowTests
             while (t.ReadNext() is { } b) w.Write(b);
             w.Finish();
         }
-        var a = Converter.ReadNodes(weather);
-        var c = Converter.ReadNodes(avroPath);
+        var a = Brine.Tests.Avro.TableRows.Read(weather);
+        var c = Brine.Tests.Avro.TableRows.Read(avroPath);
         Assert.Equal(a.Count, c.Count);
         for (int i = 0; i < a.Count; i++) Assert.Null(NodeComparer.Difference(a[i], c[i]));
         var py = Python.Run("""

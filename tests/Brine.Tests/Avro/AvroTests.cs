@@ -11,6 +11,16 @@ using Xunit.Abstractions;
 
 namespace Brine.Tests.Avro;
 
+/// <summary>Tabular files read as one list of row maps; tests look at the rows.</summary>
+internal static class TableRows
+{
+    public static List<Node> Flatten(List<Node> values) =>
+        values.Count == 1 && values[0].IsList ? values[0].Items! : values;
+
+    public static List<Node> Read(string path, string? format = null, ReadOptions? options = null) =>
+        Flatten(Converter.ReadNodes(path, format, options));
+}
+
 public class AvroInteropTests(ITestOutputHelper output)
 {
     static string AvroData(params string[] parts) => TestData.Path_(new[] { "avro", "data" }.Concat(parts).ToArray());
@@ -23,7 +33,7 @@ public class AvroInteropTests(ITestOutputHelper output)
     public void WeatherFilesDecodeToTheFiveRecordsOfWeatherJson(string file)
     {
         var expected = File.ReadAllLines(AvroData("weather.json")).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        var nodes = Converter.ReadNodes(AvroData(file));
+        var nodes = TableRows.Read(AvroData(file));
         Assert.Equal(expected.Count, nodes.Count);
         for (int i = 0; i < nodes.Count; i++)
         {
@@ -49,15 +59,15 @@ public class AvroInteropTests(ITestOutputHelper output)
     [Fact]
     public void SortedWeatherHoldsTheSameRecords()
     {
-        var a = Converter.ReadNodes(AvroData("weather.avro")).Select(n => $"{n["station"]}|{n["time"]}|{n["temp"]}").Order();
-        var b = Converter.ReadNodes(AvroData("weather-sorted.avro")).Select(n => $"{n["station"]}|{n["time"]}|{n["temp"]}").Order();
+        var a = TableRows.Read(AvroData("weather.avro")).Select(n => $"{n["station"]}|{n["time"]}|{n["temp"]}").Order();
+        var b = TableRows.Read(AvroData("weather-sorted.avro")).Select(n => $"{n["station"]}|{n["time"]}|{n["temp"]}").Order();
         Assert.Equal(a, b);
     }
 
     [Fact]
     public void SyncInMetaReads()
     {
-        var nodes = Converter.ReadNodes(AvroData("syncInMeta.avro"));
+        var nodes = TableRows.Read(AvroData("syncInMeta.avro"));
         output.WriteLine($"syncInMeta.avro: {nodes.Count} records");
         Assert.NotEmpty(nodes);
     }
@@ -77,12 +87,12 @@ public class AvroInteropTests(ITestOutputHelper output)
     public void CommonSchemasReadAndWriteBack(string name)
     {
         var schema = AvroData("schemas", name, "schema.json");
-        var nodes = Converter.ReadNodes(AvroData("schemas", name, "data.avro"), options: new ReadOptions { SchemaPath = schema });
+        var nodes = TableRows.Read(AvroData("schemas", name, "data.avro"), options: new ReadOptions { SchemaPath = schema });
         Assert.NotEmpty(nodes);
         using var tmp = new TempDir();
         var outPath = tmp.File("back.avro");
         Converter.WriteNodes(outPath, nodes, options: new WriteOptions { SchemaPath = schema });
-        var again = Converter.ReadNodes(outPath);
+        var again = TableRows.Read(outPath);
         Assert.Equal(nodes.Count, again.Count);
         for (int i = 0; i < nodes.Count; i++) Assert.Null(NodeComparer.Difference(nodes[i], again[i]));
     }
@@ -142,7 +152,7 @@ with open(sys.argv[1], 'rb') as f:
         var path = tmp.File("users.avro");
         var users = Users(3000);
         Converter.WriteNodes(path, users, options: new WriteOptions { SchemaPath = schema, Settings = new Dictionary<string, string> { ["compression"] = codec } });
-        var back = Converter.ReadNodes(path);
+        var back = TableRows.Read(path);
         Assert.Equal(users.Count, back.Count);
         for (int i = 0; i < users.Count; i++) Assert.Null(NodeComparer.Difference(users[i], back[i]));
         if (!pythonHas) return;
@@ -190,7 +200,7 @@ with open(sys.argv[1], 'wb') as f:
   {"name": "clock", "type": {"type": "int", "logicalType": "time-millis"}}, {"name": "raw", "type": "bytes"},
   {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["RED", "GREEN"]}}]}
 """, codec);
-        var nodes = Converter.ReadNodes(path);
+        var nodes = TableRows.Read(path);
         Assert.Equal(2500, nodes.Count);
         var r = nodes[7];
         Assert.Equal(7L, r["id"]!.AsInt64);
@@ -256,7 +266,7 @@ public class AvroEvolutionTests
         var path = WriteUsers(tmp);
         var v2 = tmp.File("v2.avsc");
         File.WriteAllText(v2, V2);
-        var nodes = Converter.ReadNodes(path, options: new ReadOptions { SchemaPath = v2 });
+        var nodes = TableRows.Read(path, options: new ReadOptions { SchemaPath = v2 });
         Assert.Equal(100, nodes.Count);
         foreach (var n in nodes)
         {
@@ -290,7 +300,7 @@ with open(sys.argv[1], 'rb') as f:
         var path = WriteUsers(tmp, 10);
         var rs = tmp.File("promo.avsc");
         File.WriteAllText(rs, """{"type":"record","name":"User","namespace":"example","fields":[{"name":"id","type":"double"},{"name":"name","type":"bytes"}]}""");
-        var nodes = Converter.ReadNodes(path, options: new ReadOptions { SchemaPath = rs });
+        var nodes = TableRows.Read(path, options: new ReadOptions { SchemaPath = rs });
         Assert.Equal(1.0, nodes[0]["id"]!.Value);
         Assert.Equal(Encoding.UTF8.GetBytes("User 0 Ünïcode"), (byte[])nodes[0]["name"]!.Value!);
     }
@@ -304,7 +314,7 @@ with open(sys.argv[1], 'rb') as f:
         var path = WriteUsers(tmp, 5);
         var rs = tmp.File("bad.avsc");
         File.WriteAllText(rs, $$"""{"type":"record","name":"User","namespace":"example","fields":[{"name":"id","type":"long"},{{field}}]}""");
-        var ex = Assert.Throws<BrineFormatException>(() => Converter.ReadNodes(path, options: new ReadOptions { SchemaPath = rs }));
+        var ex = Assert.Throws<BrineFormatException>(() => TableRows.Read(path, options: new ReadOptions { SchemaPath = rs }));
         Assert.Contains($"'{name}'", ex.Message);
         Assert.Contains(detail, ex.Message);
     }
@@ -316,7 +326,7 @@ with open(sys.argv[1], 'rb') as f:
         var path = WriteUsers(tmp, 10);
         var rs = tmp.File("enum.avsc");
         File.WriteAllText(rs, """{"type":"record","name":"User","namespace":"example","fields":[{"name":"language","type":{"type":"enum","name":"Language","symbols":["en","other"],"default":"other"}}]}""");
-        var langs = Converter.ReadNodes(path, options: new ReadOptions { SchemaPath = rs }).Select(n => n["language"]!.AsString).ToList();
+        var langs = TableRows.Read(path, options: new ReadOptions { SchemaPath = rs }).Select(n => n["language"]!.AsString).ToList();
         Assert.Equal(new[] { "en", "other", "other", "other", "other", "en" }, langs.Take(6));
     }
 }
@@ -415,7 +425,7 @@ public class AvroModelTests
         using var tmp = new TempDir();
         var path = tmp.File("things.avro");
         Converter.WriteNodes(path, rows);
-        var back = Converter.ReadNodes(path);
+        var back = TableRows.Read(path);
         Assert.Equal(rows.Count, back.Count);
         var opts = new NodeComparer.Options { CompareTags = false, NumbersByValue = true };
         for (int i = 0; i < rows.Count; i++) Assert.Null(NodeComparer.Difference(rows[i], back[i], opts));

@@ -12,7 +12,7 @@ namespace Brine.Formats.Arrow;
 /// read (told apart by the magic). Apache.Arrow does the IPC work; Apache.Arrow.Compression supplies lz4 and zstd
 /// buffers. Setting <c>compression</c>: none (default, readable by every Arrow implementation), lz4, zstd.
 /// </summary>
-public sealed class ArrowFormat : Format, ITableFormat
+public sealed class ArrowFormat : TableFormat
 {
     public override string Name => "arrow";
     public override string Title => "Apache Arrow IPC file (Feather v2)";
@@ -43,11 +43,9 @@ public sealed class ArrowFormat : Format, ITableFormat
 
     internal static readonly ICompressionCodecFactory Codecs = new CompressionCodecFactory();
 
-    public override TokenReader CreateReader(Stream input, ReadOptions options) => new ArrowTokenReader(OpenTable(input, new TableReadOptions { Settings = options.Settings }), options);
-    public override TokenWriter CreateWriter(Stream output, WriteOptions options) => new ArrowTokenWriter(output, options);
-
-    public TableReader OpenTable(Stream input, TableReadOptions options) => new ArrowTableReader(input, options);
-    public TableWriter CreateTable(Stream output, Schema schema, TableWriteOptions options) =>
+    // Tokens (rows as maps) come from the shared TableFormat adapter (TableTokenReader, RowsToTable).
+    public override TableReader OpenTable(Stream input, TableReadOptions options) => new ArrowTableReader(input, options);
+    public override TableWriter CreateTable(Stream output, Schema schema, TableWriteOptions options) =>
         new ArrowTableWriter(output, schema, options.Compression ?? options.Setting("compression"));
 
     internal static CompressionCodecType? Codec(string? name) => (name ?? "none").ToLowerInvariant() switch

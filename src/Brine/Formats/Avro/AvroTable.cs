@@ -29,10 +29,10 @@ internal sealed class AvroTableReader : TableReader
     long _left;
     long _record = -1;
 
-    sealed class Column(string name, ColumnBuilder builder, AvroPlan plan, bool nullable)
+    sealed class Column(string name, ColumnBuffer builder, AvroPlan plan, bool nullable)
     {
         public readonly string Name = name;
-        public readonly ColumnBuilder Builder = builder;
+        public readonly ColumnBuffer Builder = builder;
         public readonly AvroPlan Plan = plan;
         public readonly bool Nullable = nullable;
         public byte[][]? SymbolBytes;
@@ -108,7 +108,7 @@ internal sealed class AvroTableReader : TableReader
         return col;
     }
 
-    static ColumnBuilder BuilderFor(AvroPlan p, string name) => p.Out switch
+    static ColumnBuffer BuilderFor(AvroPlan p, string name) => p.Out switch
     {
         AvroOut.Null => new NullColumnBuilder(),
         AvroOut.Bool => new BoolBuilder(),

@@ -4,7 +4,8 @@ using Brine.Model;
 namespace Brine.Formats.Avro;
 
 /// <summary>
-/// Reads an Avro container file as tokens: each record is one top-level map (fields in the writer's order, then
+/// Reads an Avro container file as tokens: one top-level list (the table form every tabular format shares)
+/// whose items are the records, each a map (fields in the writer's order, then
 /// the reader schema's added fields). Unions yield their branch's value; enums are strings; fixed is bytes;
 /// logical types become Decimal, Date, Time, Timestamp and Uuid. Nested data is walked with an explicit stack.
 /// </summary>
@@ -28,6 +29,7 @@ internal sealed class AvroTokenReader : TokenReader
     long _leftInBlock;
     long _record = -1;
     NodeReader? _default;
+    byte _outer; // 0 before the list of records, 1 inside it, 2 after it
 
     public AvroTokenReader(Stream input, ReadOptions options)
     {
@@ -54,7 +56,9 @@ internal sealed class AvroTokenReader : TokenReader
         {
             if (_depth == 0)
             {
-                if (!NextRecord()) { Kind = TokenKind.None; return false; }
+                if (_outer == 0) { _outer = 1; Kind = TokenKind.StartList; return true; }
+                if (_outer == 2) { Kind = TokenKind.None; return false; }
+                if (!NextRecord()) { _outer = 2; Kind = TokenKind.EndList; return true; }
                 if (Begin(_root, false)) return true;
                 continue;
             }

@@ -5,13 +5,15 @@ namespace Brine.Formats.Avro;
 
 /// <summary>
 /// A token writer that gathers each top-level value into a <see cref="Node"/> (explicit stack, no recursion) and hands
-/// it to <see cref="OnValue"/>. Row-oriented writers that need a whole record before encoding it (Avro resolves
+/// it to <see cref="OnValue"/>. A top-level list is taken as the list of rows: each item is one value. Row-oriented writers that need a whole record before encoding it (Avro resolves
 /// fields by name and picks union branches; Arrow infers column types) sit on top of it.
 /// </summary>
 internal abstract class RowCollector : TokenWriter
 {
     readonly List<Node> _stack = new();
     readonly List<Node?> _keys = new();
+    // A top-level list is the container of the rows (the form table readers produce), not a value.
+    bool _inTopList;
 
     protected abstract void OnValue(Node value);
 
@@ -55,8 +57,17 @@ internal abstract class RowCollector : TokenWriter
     public override void WriteDate(DateOnly value) => Add(Node.Date(value));
     public override void WriteTime(TimeOnly value) => Add(Node.Time(value));
     public override void WriteUuid(Guid value) => Add(Node.Uuid(value));
-    public override void StartList(int count = -1) => Open(Node.List());
-    public override void EndList() => Close(false);
+    public override void StartList(int count = -1)
+    {
+        if (_stack.Count == 0 && !_inTopList) { _inTopList = true; PendingTag = null; PendingAnchor = null; return; }
+        Open(Node.List());
+    }
+
+    public override void EndList()
+    {
+        if (_stack.Count == 0 && _inTopList) { _inTopList = false; return; }
+        Close(false);
+    }
     public override void StartMap(int count = -1) => Open(Node.Map());
     public override void EndMap() => Close(true);
     public override void WriteAlias(string anchor) =>

@@ -10,7 +10,7 @@ namespace Brine.Formats.Arrow;
 /// Growable Arrow column buffers that turn into arrays without copying value by value. Apache.Arrow's builders
 /// append through several layers per value; decoders that fill millions of cells write these buffers directly.
 /// </summary>
-internal abstract class ColumnBuilder
+internal abstract class ColumnBuffer
 {
     protected byte[] Validity = new byte[64];
     public int Length;
@@ -44,7 +44,7 @@ internal abstract class ColumnBuilder
 }
 
 /// <summary>Fixed-width values (ints, floats, dates, times, timestamps, decimals as 16/32-byte words).</summary>
-internal sealed class FixedWidthBuilder<T>(IArrowType type) : ColumnBuilder where T : unmanaged
+internal sealed class FixedWidthBuilder<T>(IArrowType type) : ColumnBuffer where T : unmanaged
 {
     T[] _values = new T[1024];
     public override IArrowType Type => type;
@@ -75,7 +75,7 @@ internal sealed class FixedWidthBuilder<T>(IArrowType type) : ColumnBuilder wher
 }
 
 /// <summary>Fixed-size byte strings (FixedSizeBinary, Decimal128/256 as raw words).</summary>
-internal sealed class FixedBytesBuilder(IArrowType type, int width) : ColumnBuilder
+internal sealed class FixedBytesBuilder(IArrowType type, int width) : ColumnBuffer
 {
     byte[] _values = new byte[1024 * width];
     public override IArrowType Type => type;
@@ -107,7 +107,7 @@ internal sealed class FixedBytesBuilder(IArrowType type, int width) : ColumnBuil
 }
 
 /// <summary>Booleans as a bitmap.</summary>
-internal sealed class BoolBuilder : ColumnBuilder
+internal sealed class BoolBuilder : ColumnBuffer
 {
     byte[] _bits = new byte[128];
     public override IArrowType Type => BooleanType.Default;
@@ -137,7 +137,7 @@ internal sealed class BoolBuilder : ColumnBuilder
 }
 
 /// <summary>Variable-length strings or binary: 32-bit offsets and one data buffer.</summary>
-internal sealed class VarBytesBuilder(IArrowType type) : ColumnBuilder
+internal sealed class VarBytesBuilder(IArrowType type) : ColumnBuffer
 {
     int[] _offsets = new int[1025];
     byte[] _data = new byte[1 << 14];
@@ -185,7 +185,7 @@ internal sealed class VarBytesBuilder(IArrowType type) : ColumnBuilder
 }
 
 /// <summary>A column of nulls only (Avro "null" fields).</summary>
-internal sealed class NullColumnBuilder : ColumnBuilder
+internal sealed class NullColumnBuilder : ColumnBuffer
 {
     public override IArrowType Type => NullType.Default;
     public override void AppendNull() { Length++; Nulls++; }

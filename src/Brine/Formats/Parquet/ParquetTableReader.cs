@@ -1,0 +1,222 @@
+using System.Runtime.InteropServices;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using Brine.Model;
+using Brine.Tabular;
+using Brine.Tabular.Filtering;
+using ParquetSharp;
+using ParquetSharp.Arrow;
+
+namespace Brine.Formats.Parquet;
+
+/// <summary>
+/// Reads Parquet as record batches with ParquetSharp.Arrow. Projection reads only the leaf columns of the
+/// selected fields; a filter skips row groups whose statistics show no row can match (counted in
+/// <see cref="RowGroupsRead"/>/<see cref="RowGroupsSkipped"/>), then is applied exactly to each batch.
+/// </summary>
+public sealed class ParquetTableReader : TableReader
+{
+    readonly FileReader _file;
+    readonly Stream? _ownedStream;
+    readonly IArrowArrayStream? _batches;
+    readonly Schema _schema;      // what ReadNext returns
+    readonly Schema _readSchema;  // what the native reader returns (schema order, projection plus filter columns)
+    readonly BoundFilter? _filter;
+    readonly long _rows;
+
+    /// <summary>Row groups the reader reads (after skipping by statistics).</summary>
+    public int RowGroupsRead { get; }
+    public int RowGroupsSkipped { get; }
+    public int RowGroupCount { get; }
+
+    public ParquetTableReader(Stream input, TableReadOptions options)
+    {
+        var stream = Seekable(input, out _ownedStream);
+        CheckFraming(stream);
+        try
+        {
+            using var readerProps = ReaderProperties.GetDefaultReaderProperties();
+            using var arrowProps = ArrowReaderProperties.GetDefault();
+            arrowProps.BatchSize = options.BatchSize;
+            _file = new FileReader(stream, readerProps, arrowProps, leaveOpen: true);
+            var full = _file.Schema;
+            RowGroupCount = _file.NumRowGroups;
+            var meta = _file.ParquetReader.FileMetaData;
+            _rows = meta.NumRows;
+
+            var where = options.Where is null ? null : FilterExpression.Parse(options.Where);
+            if (where is not null) _filter = BoundFilter.Bind(where, full);
+            _schema = options.Columns is { } cols ? TableQuery.Project(full, cols) : full;
+
+            // Top-level fields to read: the projection plus what the filter needs, in file order.
+            var wanted = new HashSet<string>(_schema.FieldsList.Select(f => f.Name));
+            if (where is not null) foreach (var c in where.Columns) wanted.Add(BoundFilter.FieldOf(c, full).Name);
+            var manifest = _file.SchemaManifest;
+            var leaves = new List<int>();
+            var readFields = new List<Field>();
+            for (int i = 0; i < full.FieldsList.Count; i++)
+            {
+                if (!wanted.Contains(full.FieldsList[i].Name)) continue;
+                readFields.Add(full.FieldsList[i]);
+                CollectLeaves(manifest.SchemaFields[i], leaves);
+            }
+            _readSchema = new Schema(readFields, full.Metadata);
+
+            var groups = new List<int>();
+            for (int g = 0; g < RowGroupCount; g++)
+                if (_filter is null || RowGroupMightMatch(g, full, manifest)) groups.Add(g);
+            RowGroupsRead = groups.Count;
+            RowGroupsSkipped = RowGroupCount - groups.Count;
+            if (groups.Count > 0)
+                _batches = _file.GetRecordBatchReader(groups.ToArray(), options.Columns is null && where is null ? null : leaves.ToArray());
+        }
+        catch (ParquetException e)
+        {
+            _file?.Dispose();
+            throw new BrineFormatException("parquet", "", Clean(e.Message), e);
+        }
+    }
+
+    static string Clean(string m) => m.Split('\n')[0].Trim();
+
+    static void CollectLeaves(SchemaField f, List<int> leaves)
+    {
+        // Explicit stack: nested schemas are walked without recursion.
+        var stack = new Stack<SchemaField>();
+        stack.Push(f);
+        var found = new List<int>();
+        while (stack.Count > 0)
+        {
+            var s = stack.Pop();
+            if (s.ColumnIndex >= 0) found.Add(s.ColumnIndex);
+            foreach (var child in s.Children) stack.Push(child);
+        }
+        found.Sort();
+        leaves.AddRange(found);
+    }
+
+    /// <summary>Parquet needs random access: a non-seekable input (standard input) is copied to memory first.</summary>
+    static Stream Seekable(Stream input, out Stream? owned)
+    {
+        owned = null;
+        if (input.CanSeek) return input;
+        var ms = new MemoryStream();
+        input.CopyTo(ms);
+        ms.Position = 0;
+        owned = ms;
+        return ms;
+    }
+
+    /// <summary>Checks the magic at both ends first, so that truncated files get a clear message with the byte count.</summary>
+    static void CheckFraming(Stream s)
+    {
+        long start = s.Position, len = s.Length - start;
+        Span<byte> head = stackalloc byte[4], tail = stackalloc byte[4];
+        if (len < 12) throw new BrineFormatException("parquet", $"byte {len}", $"the file is {len} bytes, too short for Parquet (magic, footer, magic)");
+        s.ReadExactly(head);
+        s.Position = start + len - 4;
+        s.ReadExactly(tail);
+        s.Position = start;
+        if (!head.SequenceEqual("PAR1"u8)) throw new BrineFormatException("parquet", "byte 0", "the file does not start with the Parquet magic PAR1");
+        if (!tail.SequenceEqual("PAR1"u8)) throw new BrineFormatException("parquet", $"byte {len - 4}", $"the file ends without the Parquet footer magic PAR1 (truncated after {len} bytes?)");
+    }
+
+    bool RowGroupMightMatch(int g, Schema full, SchemaManifest manifest)
+    {
+        using var rg = _file.ParquetReader.RowGroup(g);
+        var md = rg.MetaData;
+        long rows = md.NumRows;
+        return StatsPruning.MightMatch(_filter!.Expression, column =>
+        {
+            int i = full.GetFieldIndex(BoundFilter.FieldOf(column, full).Name);
+            int leaf = manifest.SchemaFields[i].ColumnIndex;
+            if (leaf < 0) return null; // nested: no statistics used
+            return Statistics(md, leaf, rows);
+        });
+    }
+
+    /// <summary>A column chunk's statistics as row values in the column's logical domain; null when unknown or not understood.</summary>
+    internal static ColumnStatistics? Statistics(RowGroupMetaData md, int leaf, long rows)
+    {
+        using var chunk = md.GetColumnChunkMetaData(leaf);
+        if (!chunk.IsStatsSet) return null;
+        using var stats = chunk.Statistics;
+        if (stats is null) return null;
+        var descr = md.Schema.Column(leaf);
+        using var logical = descr.LogicalType;
+        object? min = null, max = null;
+        bool isFloat = false;
+        if (stats.HasMinMax)
+        {
+            switch (stats)
+            {
+                case Statistics<int> s when logical is DateLogicalType:
+                    min = DateOnly.FromDayNumber(EpochDay + s.Min); max = DateOnly.FromDayNumber(EpochDay + s.Max); break;
+                case Statistics<int> s when logical is NoneLogicalType || logical is IntLogicalType { IsSigned: true }:
+                    min = (long)s.Min; max = (long)s.Max; break;
+                case Statistics<long> s when logical is TimestampLogicalType ts:
+                    min = Instant(s.Min, ts.TimeUnit); max = Instant(s.Max, ts.TimeUnit); break;
+                case Statistics<long> s when logical is NoneLogicalType || logical is IntLogicalType { IsSigned: true }:
+                    min = s.Min; max = s.Max; break;
+                case Statistics<float> s: min = (double)s.Min; max = (double)s.Max; isFloat = true; break;
+                case Statistics<double> s: min = s.Min; max = s.Max; isFloat = true; break;
+                case Statistics<ByteArray> s when logical is StringLogicalType or NoneLogicalType or EnumLogicalType or JsonLogicalType:
+                    min = Bytes(s.Min); max = Bytes(s.Max); break;
+            }
+        }
+        return new ColumnStatistics(min, max, stats.NullCount, rows, isFloat);
+    }
+
+    static readonly int EpochDay = new DateOnly(1970, 1, 1).DayNumber;
+
+    static Timestamp Instant(long v, ParquetSharp.TimeUnit unit) => unit switch
+    {
+        ParquetSharp.TimeUnit.Millis => Timestamp.FromUnixMilliseconds(v),
+        ParquetSharp.TimeUnit.Micros => Timestamp.FromUnixMicroseconds(v),
+        _ => Timestamp.FromUnixNanoseconds(v),
+    };
+
+    static byte[] Bytes(ByteArray b)
+    {
+        var bytes = new byte[b.Length];
+        if (b.Length > 0) Marshal.Copy(b.Pointer, bytes, 0, b.Length);
+        return bytes;
+    }
+
+    public override Schema Schema => _schema;
+    public override long? RowCount => _filter is null ? _rows : null;
+    public override bool FiltersRows => true;
+
+    public override RecordBatch? ReadNext()
+    {
+        if (_batches is null) return null;
+        while (true)
+        {
+            RecordBatch? batch;
+            try { batch = _batches.ReadNextRecordBatchAsync().AsTask().GetAwaiter().GetResult(); }
+            catch (ParquetException e) { throw new BrineFormatException("parquet", "", Clean(e.Message), e); }
+            if (batch is null) return null;
+            if (_filter is not null)
+            {
+                var mask = _filter.Select(batch);
+                int kept = 0;
+                foreach (var m in mask) if (m) kept++;
+                if (kept == 0) { batch.Dispose(); continue; }
+                if (kept < batch.Length) { var taken = BatchSelection.Take(batch, mask); batch.Dispose(); batch = taken; }
+            }
+            if (!SameNames(batch.Schema, _schema)) batch = BatchSelection.Project(batch, _schema);
+            return batch;
+        }
+    }
+
+    static bool SameNames(Schema a, Schema b) =>
+        a.FieldsList.Count == b.FieldsList.Count && a.FieldsList.Select(f => f.Name).SequenceEqual(b.FieldsList.Select(f => f.Name));
+
+    public override void Dispose()
+    {
+        _batches?.Dispose();
+        _file.Dispose();
+        _ownedStream?.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,104 @@
+using Apache.Arrow;
+using Brine.Model;
+using Brine.Tabular.Filtering;
+
+namespace Brine.Tabular;
+
+/// <summary>
+/// Opens a table with a filter (<c>--where</c>) and a projection (<c>--select</c>): the format's reader gets
+/// both (Parquet pushes them down: row groups skipped by statistics, columns not read); whatever the reader
+/// does not apply itself is applied here on each batch.
+/// </summary>
+public static class TableQuery
+{
+    public static TableReader Open(ITableFormat format, Stream input, TableReadOptions options)
+    {
+        if (options.Where is null && options.Columns is null) return format.OpenTable(input, options);
+        var where = options.Where is null ? null : FilterExpression.Parse(options.Where);
+        // The reader must also return the columns the filter reads; they are dropped after filtering.
+        var read = options.Columns is null ? null : options.Columns.Concat(where?.Columns ?? System.Array.Empty<string>()).Distinct().ToList();
+        var inner = format.OpenTable(input, new TableReadOptions
+        {
+            Columns = read, Where = options.Where, BatchSize = options.BatchSize, SchemaPath = options.SchemaPath, Settings = options.Settings,
+        });
+        try { return new FilteredTableReader(inner, where, options.Columns); }
+        catch { inner.Dispose(); throw; }
+    }
+
+    /// <summary>The fields of <paramref name="schema"/> named in <paramref name="columns"/>, in that order; an unknown name is an error that lists the columns.</summary>
+    public static Schema Project(Schema schema, IReadOnlyList<string> columns)
+    {
+        var b = new Schema.Builder();
+        foreach (var c in columns)
+        {
+            var f = schema.FieldsList.FirstOrDefault(x => x.Name == c)
+                ?? schema.FieldsList.FirstOrDefault(x => string.Equals(x.Name, c, StringComparison.OrdinalIgnoreCase))
+                ?? throw new BrineUsageException($"--select: unknown column '{c}'; the columns are: {string.Join(", ", schema.FieldsList.Select(x => x.Name))}");
+            b.Field(f);
+        }
+        return b.Build();
+    }
+}
+
+/// <summary>Filters and projects the batches of another reader.</summary>
+public sealed class FilteredTableReader : TableReader
+{
+    readonly TableReader _inner;
+    readonly BoundFilter? _filter;
+    readonly Schema _schema;
+    readonly bool _project;
+
+    public FilteredTableReader(TableReader inner, FilterExpression? where, IReadOnlyList<string>? columns)
+    {
+        _inner = inner;
+        if (where is not null && !inner.FiltersRows) _filter = BoundFilter.Bind(where, inner.Schema);
+        else if (where is not null) BoundFilter.Bind(where, inner.Schema);
+        _schema = columns is null ? inner.Schema : TableQuery.Project(inner.Schema, columns);
+        _project = columns is not null && !_schema.FieldsList.Select(f => f.Name).SequenceEqual(inner.Schema.FieldsList.Select(f => f.Name));
+        Filtering = where is not null;
+    }
+
+    readonly bool Filtering;
+
+    public TableReader Inner => _inner;
+    public override Schema Schema => _schema;
+    public override long? RowCount => Filtering ? null : _inner.RowCount;
+    public override bool FiltersRows => Filtering;
+
+    public override RecordBatch? ReadNext()
+    {
+        while (true)
+        {
+            var batch = _inner.ReadNext();
+            if (batch is null) return null;
+            if (_filter is not null)
+            {
+                var mask = _filter.Select(batch);
+                int kept = 0;
+                foreach (var m in mask) if (m) kept++;
+                if (kept == 0) { batch.Dispose(); continue; }
+                if (kept < batch.Length) { var taken = BatchSelection.Take(batch, mask); batch.Dispose(); batch = taken; }
+            }
+            return _project ? BatchSelection.Project(batch, _schema) : batch;
+        }
+    }
+
+    public override void Dispose() { _inner.Dispose(); base.Dispose(); }
+}
+
+/// <summary>Moves record batches from a table reader to a table writer: table-to-table conversion without tokens.</summary>
+public static class TablePump
+{
+    /// <summary>Copies every batch; returns the number of rows. Does not call <see cref="TableWriter.Finish"/>.</summary>
+    public static long Copy(TableReader reader, TableWriter writer, Action<long>? onRows = null)
+    {
+        long rows = 0;
+        while (reader.ReadNext() is { } batch)
+        {
+            using (batch) writer.Write(batch);
+            rows += batch.Length;
+            onRows?.Invoke(rows);
+        }
+        return rows;
+    }
+}
