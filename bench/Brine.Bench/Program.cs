@@ -5,6 +5,7 @@ using Brine.Bench;
 var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     // One line per suite.
+    ["tabular"] = TabularBench.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {

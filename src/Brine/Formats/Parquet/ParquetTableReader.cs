@@ -70,14 +70,21 @@ public sealed class ParquetTableReader : TableReader
             if (groups.Count > 0)
                 _batches = _file.GetRecordBatchReader(groups.ToArray(), options.Columns is null && where is null ? null : leaves.ToArray());
         }
-        catch (ParquetException e)
+        catch (Exception e) when (e is ParquetException or OutOfMemoryException || e.GetType() == typeof(Exception))
         {
             _file?.Dispose();
             throw new BrineFormatException("parquet", "", Clean(e.Message), e);
         }
     }
 
-    static string Clean(string m) => m.Split('\n')[0].Trim();
+    /// <summary>The library's message without the native exception's type name.</summary>
+    static string Clean(string m)
+    {
+        m = m.Split('\n')[0].Trim();
+        int i = m.IndexOf("(message: '", StringComparison.Ordinal);
+        if (i >= 0) m = m[(i + 11)..].TrimEnd(')', '\'');
+        return m;
+    }
 
     static void CollectLeaves(SchemaField f, List<int> leaves)
     {
@@ -194,7 +201,11 @@ public sealed class ParquetTableReader : TableReader
         {
             RecordBatch? batch;
             try { batch = _batches.ReadNextRecordBatchAsync().AsTask().GetAwaiter().GetResult(); }
-            catch (ParquetException e) { throw new BrineFormatException("parquet", "", Clean(e.Message), e); }
+            catch (Exception e) when (e is not BrineException)
+            {
+                // Errors from the native reader surface as ParquetException or a plain Exception carrying Arrow's status.
+                throw new BrineFormatException("parquet", "", Clean(e.Message), e);
+            }
             if (batch is null) return null;
             if (_filter is not null)
             {
