@@ -6,6 +6,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
 {
     // One line per suite.
     ["tabular"] = TabularBench.Run,
+    ["avro"] = AvroBench.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {

@@ -401,7 +401,7 @@ internal sealed class AvroTableWriter : TableWriter
 }
 
 /// <summary>Arrow schema → Avro schema JSON.</summary>
-internal static class AvroArrowSchema
+public static class AvroArrowSchema
 {
     public static string ToAvroJson(ArrowSchema schema, string recordName)
     {
