@@ -14,8 +14,9 @@ namespace Brine.Formats.Avro;
 
 /// <summary>
 /// Reads an Avro container file of records straight into Arrow columns: each top-level field decodes into a
-/// column buffer with no per-value objects except for defaults. Fields must be scalars (primitive, logical, enum,
-/// fixed) or <c>["null", scalar]</c> unions; nested records, arrays and maps are read through the token reader.
+/// column buffer with no per-value objects except for defaults. Scalar fields (primitive, logical, enum, fixed, and
+/// <c>["null", scalar]</c> unions) take the fast path; records and arrays become struct and list columns through
+/// the tabular core's builders. Avro maps and general unions have no column type: read those files as records.
 /// </summary>
 internal sealed class AvroTableReader : TableReader
 {
@@ -101,7 +102,15 @@ internal sealed class AvroTableReader : TableReader
         if (plan.Op == AvroOp.Union) nullable |= plan.Branches.Any(b => b.Op == AvroOp.Null);
         var probe = AvroResolver.Resolve(reader, reader);
         if (probe.Op is AvroOp.Record or AvroOp.Array or AvroOp.Map)
-            throw new BrineFormatException("avro", "schema", $"field '{name}' is {AvroResolver.Describe(reader)}: nested values do not fit a flat table; read the file as records (tokens) instead");
+        {
+            // Nested fields become struct and list columns with the tabular core's mapping (AvroSchemaToArrow);
+            // their values are decoded as boxed rows, the form Brine.Tabular.ColumnBuilder takes.
+            Field arrowField;
+            var wrapper = "{\"type\":\"record\",\"name\":\"__Column\",\"fields\":[{\"name\":\"f\",\"type\":" + reader + "}]}";
+            try { arrowField = AvroSchemaToArrow.Parse(wrapper).GetFieldByIndex(0); }
+            catch (BrineFormatException e) { throw new BrineFormatException("avro", "schema", $"field '{name}' ({AvroResolver.Describe(reader)}) has no Arrow column type: {e.Detail}; read the file as records (tokens) instead"); }
+            return new Column(name, new NestedBuffer(Brine.Tabular.ColumnBuilder.Create(arrowField.DataType)), probe, true);
+        }
         var builder = BuilderFor(probe, name);
         var col = new Column(name, builder, probe, nullable || probe.Op == AvroOp.Null);
         if (probe.Op == AvroOp.Enum) { }
@@ -168,6 +177,12 @@ internal sealed class AvroTableReader : TableReader
             p = p.Branches[bi];
         }
         var b = c.Builder;
+        if (b is NestedBuffer nested)
+        {
+            try { nested.Append(p.Op == AvroOp.Null ? null : Boxed(p, c.Name)); }
+            catch (CellTypeException e) { throw dec.Bad($"field '{c.Name}': {e.Message}"); }
+            return;
+        }
         switch (p.Op)
         {
             case AvroOp.Null: b.AppendNull(); return;
@@ -215,6 +230,92 @@ internal sealed class AvroTableReader : TableReader
             }
         }
         throw dec.Bad($"field '{c.Name}': cannot store {p.Op} in a {b.Type.Name} column");
+    }
+
+    /// <summary>
+    /// A nested value as a boxed row value (Dictionary for records, List for arrays). Recursion follows the schema,
+    /// whose depth the Arrow mapping bounds (recursive schemas have no column type and are refused before).
+    /// </summary>
+    object? Boxed(AvroPlan p, string field)
+    {
+        var dec = _dec;
+        if (p.Op == AvroOp.Union)
+        {
+            long bi = dec.ReadLong();
+            if ((ulong)bi >= (ulong)p.Branches.Length) throw dec.Bad($"union branch index {bi} is out of range in field '{field}'");
+            p = p.Branches[bi];
+        }
+        switch (p.Op)
+        {
+            case AvroOp.Null: return null;
+            case AvroOp.Fail: throw dec.Bad($"field '{field}': the data uses a union branch the reader schema cannot read: {p.Failure}");
+            case AvroOp.Boolean: return dec.ReadBool();
+            case AvroOp.Float: return (double)dec.ReadFloat();
+            case AvroOp.Double: return dec.ReadDouble();
+            case AvroOp.Int or AvroOp.Long:
+            {
+                long v = dec.ReadLong();
+                return p.Out switch
+                {
+                    AvroOut.Float => (double)v,
+                    AvroOut.Date => AvroValues.Date((int)v),
+                    AvroOut.TimeMillis => new TimeOnly(v * TimeSpan.TicksPerMillisecond),
+                    AvroOut.TimeMicros => new TimeOnly(v * 10),
+                    AvroOut.TimestampMillis => AvroValues.Stamp(Timestamp.FromUnixMilliseconds(v), p.Local),
+                    AvroOut.TimestampMicros => AvroValues.Stamp(Timestamp.FromUnixMicroseconds(v), p.Local),
+                    AvroOut.TimestampNanos => AvroValues.Stamp(Timestamp.FromUnixNanoseconds(v), p.Local),
+                    _ => v,
+                };
+            }
+            case AvroOp.Enum:
+            {
+                long i = dec.ReadLong();
+                if ((ulong)i >= (ulong)p.Symbols.Length) throw dec.Bad($"field '{field}': enum index {i} is out of range");
+                return p.Symbols[i] ?? throw dec.Bad($"field '{field}': the writer's enum symbol #{i} is not in the reader's enum {p.Name}, which has no default");
+            }
+            case AvroOp.Bytes or AvroOp.String or AvroOp.Fixed:
+            {
+                var span = p.Op == AvroOp.Fixed ? dec.ReadFixedSpan(p.FixedSize) : dec.ReadBytesSpan();
+                return p.Out switch
+                {
+                    AvroOut.String => Encoding.UTF8.GetString(span),
+                    AvroOut.Decimal => AvroValues.DecimalFromBytes(span, p.Scale),
+                    AvroOut.Uuid => p.Op == AvroOp.Fixed ? AvroValues.GuidFromBigEndian(span) : Guid.Parse(Encoding.UTF8.GetString(span)),
+                    _ => span.ToArray(),
+                };
+            }
+            case AvroOp.Record:
+            {
+                var map = new Dictionary<string, object?>(p.Fields.Length + p.Defaults.Length);
+                foreach (var f in p.Fields)
+                {
+                    if (f.Skip) Skip(f.Plan);
+                    else map[f.Name] = Boxed(f.Plan, field + "." + f.Name);
+                }
+                foreach (var d in p.Defaults) map[d.Name] = BoxedNode(d.Value);
+                return map;
+            }
+            case AvroOp.Array:
+            {
+                var list = new List<object?>();
+                while (true)
+                {
+                    long n = dec.ReadLong();
+                    if (n == 0) break;
+                    if (n < 0) { n = -n; dec.ReadLong(); }
+                    for (long k = 0; k < n; k++) list.Add(Boxed(p.Item!, field));
+                }
+                return list;
+            }
+        }
+        throw dec.Bad($"field '{field}': {p.Op} values have no column form");
+    }
+
+    static object? BoxedNode(Node n)
+    {
+        if (n.IsList) return n.Items!.Select(BoxedNode).ToList();
+        if (n.IsMap) return n.Entries!.ToDictionary(e => e.Key.AsString!, e => BoxedNode(e.Value));
+        return n.Value;
     }
 
     /// <summary>Avro decimals are big-endian two's complement of any length; Arrow's are little-endian 16 or 32 bytes.</summary>
@@ -302,6 +403,15 @@ internal sealed class AvroTableReader : TableReader
         }
         b.AppendNull();
     }
+}
+
+/// <summary>A nested (struct or list) column filled through the tabular core's boxed-value builder.</summary>
+internal sealed class NestedBuffer(Brine.Tabular.ColumnBuilder inner) : ColumnBuffer
+{
+    public override IArrowType Type => inner.Type;
+    public void Append(object? value) { inner.Append(value); Length++; }
+    public override void AppendNull() { inner.AppendNull(); Length++; }
+    public override IArrowArray Build() { Length = 0; return inner.Build(); }
 }
 
 /// <summary>Writes Arrow record batches as Avro records: the schema maps column by column (nullable → ["null", T]).</summary>
