@@ -20,6 +20,7 @@ public static class AvroBench
     public static int Run(string[] args)
     {
         long rows = 1_000_000; int runs = 3; int pyRows = 100_000;
+        bool python = !args.Contains("--no-python");
         for (int i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--rows") rows = long.Parse(args[i + 1]);
@@ -36,6 +37,33 @@ public static class AvroBench
         Console.Error.WriteLine($"users CSV: {rows:N0} rows, {csvMb:F1} MB");
         Measure.Result R(string work, string who, double t, string? file, string note = "") =>
             new(work, who, t, csvMb / t, Measure.PeakWorkingSet(), $"{rows / t:N0} rows/s" + (file is null ? "" : $"; {mb(file):F1} MB out") + (note.Length > 0 ? "; " + note : ""));
+
+        // Encoding alone, from Arrow batches already in memory: Brine's codec beside Apache.Avro's GenericDatumWriter.
+        var batches = new UserFaker(42).Batches(rows).ToList();
+        var usersSchema = batches[0].Schema;
+        var usersJson = AvroArrowSchema.ToAvroJson(usersSchema, "User");
+        foreach (var codec in new[] { "null", "deflate", "snappy", "zstandard" })
+        {
+            var outPath = Path.Combine(dir, $"mem.{codec}.avro");
+            Measure.ResetPeak();
+            double t = Measure.Median(runs, () =>
+            {
+                using var o = new FileStream(outPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                using var w = new AvroFormat().CreateTable(o, usersSchema, new TableWriteOptions { Compression = codec });
+                foreach (var b in batches) w.Write(b);
+                w.Finish();
+            });
+            results.Add(R($"Arrow batches in memory → Avro ({codec})", "Brine", t, outPath));
+        }
+        foreach (var codec in new[] { "null", "deflate" })
+        {
+            var outPath = Path.Combine(dir, $"mem.apache.{codec}.avro");
+            Measure.ResetPeak();
+            double t = Measure.Median(runs, () => ApacheWrite(batches, usersJson, outPath, codec == "null" ? Codec.CreateCodec(Codec.Type.Null) : Codec.CreateCodec(Codec.Type.Deflate)));
+            results.Add(R($"Arrow batches in memory → Avro ({codec})", "Apache.Avro 1.12.2 GenericRecord", t, outPath));
+        }
+        batches = null;
+        GC.Collect();
 
         // CSV → Avro, Brine (CSV table reader → Avro table writer), each codec.
         foreach (var codec in new[] { "null", "deflate", "snappy", "zstandard" })
@@ -76,8 +104,9 @@ public static class AvroBench
         }
 
         // Python's avro (Debian python3-avro 1.11.1, pure Python) on a subset, scaled to the full row count.
-        try { results.AddRange(PythonAnchor(dir, csv, schemaJson, pyRows, rows, csvMb)); }
-        catch (Exception e) { Console.Error.WriteLine("python anchor skipped: " + e.Message); }
+        if (python)
+            try { results.AddRange(PythonAnchor(dir, csv, schemaJson, pyRows, rows, csvMb)); }
+            catch (Exception e) { Console.Error.WriteLine("python anchor skipped: " + e.Message); }
 
         // DuckDB reads Avro only through its avro extension, which must be downloaded; try it.
         try
@@ -122,13 +151,21 @@ public static class AvroBench
 
     static void ApacheWrite(string csv, string schemaJson, string outPath, Codec codec)
     {
-        var schema = (global::Avro.RecordSchema)global::Avro.Schema.Parse(schemaJson);
         using var input = File.OpenRead(csv);
         using var table = ((ITableFormat)Converter.Registry.GetByName("csv")).OpenTable(input, new TableReadOptions());
+        ApacheWrite(Batches(table), schemaJson, outPath, codec);
+    }
+
+    static IEnumerable<RecordBatch> Batches(TableReader t) { while (t.ReadNext() is { } b) yield return b; }
+
+    /// <summary>The way Apache.Avro is used: one GenericRecord per row through DataFileWriter.</summary>
+    static void ApacheWrite(IEnumerable<RecordBatch> batches, string schemaJson, string outPath, Codec codec)
+    {
+        var schema = (global::Avro.RecordSchema)global::Avro.Schema.Parse(schemaJson);
         using var output = File.Create(outPath);
         using var writer = DataFileWriter<GenericRecord>.OpenWriter(new GenericDatumWriter<GenericRecord>(schema), output, codec);
         var fields = schema.Fields;
-        while (table.ReadNext() is { } batch)
+        foreach (var batch in batches)
         {
             for (int r = 0; r < batch.Length; r++)
             {

@@ -148,7 +148,17 @@ internal sealed class AvroEncoder
 
     public void WriteDouble(double v) { Ensure(8); BinaryPrimitives.WriteDoubleLittleEndian(Buffer.AsSpan(Length), v); Length += 8; }
 
-    public void WriteBytes(ReadOnlySpan<byte> v) { WriteLong(v.Length); WriteFixed(v); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteBytes(ReadOnlySpan<byte> v)
+    {
+        Ensure(v.Length + 10);
+        var b = Buffer; int p = Length;
+        ulong n = (ulong)v.Length << 1;
+        while (n >= 0x80) { b[p++] = (byte)(n | 0x80); n >>= 7; }
+        b[p++] = (byte)n;
+        v.CopyTo(b.AsSpan(p));
+        Length = p + v.Length;
+    }
 
     public void WriteFixed(ReadOnlySpan<byte> v) { Ensure(v.Length); v.CopyTo(Buffer.AsSpan(Length)); Length += v.Length; }
 

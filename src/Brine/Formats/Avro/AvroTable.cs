@@ -434,7 +434,16 @@ internal sealed class AvroTableWriter : TableWriter
         if (batch.ColumnCount != _fields.Count) throw new BrineUsageException($"avro: the batch has {batch.ColumnCount} columns, the table {_fields.Count}");
         var cols = new IArrowArray[batch.ColumnCount];
         var nullable = new bool[cols.Length];
-        for (int c = 0; c < cols.Length; c++) { cols[c] = batch.Column(c); nullable[c] = _fields[c].IsNullable; }
+        var hasNulls = new bool[cols.Length];
+        var kinds = new CellKind[cols.Length];
+        for (int c = 0; c < cols.Length; c++)
+        {
+            cols[c] = batch.Column(c);
+            nullable[c] = _fields[c].IsNullable;
+            hasNulls[c] = cols[c].NullCount > 0;
+            if (hasNulls[c] && !nullable[c]) throw new BrineFormatException("avro", $"column '{_fields[c].Name}'", "the column is not nullable but holds nulls");
+            kinds[c] = KindOf(cols[c]);
+        }
         var enc = _blocks.Encoder;
         for (int r = 0; r < batch.Length; r++)
         {
@@ -443,15 +452,42 @@ internal sealed class AvroTableWriter : TableWriter
                 var a = cols[c];
                 if (nullable[c])
                 {
-                    if (a.IsNull(r)) { enc.WriteLong(0); continue; }
+                    if (hasNulls[c] && a.IsNull(r)) { enc.WriteLong(0); continue; }
                     enc.WriteLong(1);
                 }
-                else if (a.IsNull(r)) throw new BrineFormatException("avro", $"row {r}", $"column '{_fields[c].Name}' is not nullable but holds a null");
-                WriteCell(enc, a, r);
+                // The common column types read their buffers directly; the rest go through WriteCell.
+                switch (kinds[c])
+                {
+                    case CellKind.Int64: enc.WriteLong(((Int64Array)a).Values[r]); break;
+                    case CellKind.Int32: enc.WriteLong(((Int32Array)a).Values[r]); break;
+                    case CellKind.Double: enc.WriteDouble(((DoubleArray)a).Values[r]); break;
+                    case CellKind.Timestamp: enc.WriteLong(((TimestampArray)a).Values[r]); break;
+                    case CellKind.String:
+                    {
+                        var s = (StringArray)a;
+                        var offsets = s.ValueOffsets;
+                        int start = offsets[r];
+                        enc.WriteBytes(s.Values.Slice(start, offsets[r + 1] - start));
+                        break;
+                    }
+                    default: WriteCell(enc, a, r); break;
+                }
             }
             _blocks.RecordDone();
         }
     }
+
+    enum CellKind : byte { Other, Int64, Int32, Double, Timestamp, String }
+
+    static CellKind KindOf(IArrowArray a) => a switch
+    {
+        Int64Array => CellKind.Int64,
+        Int32Array => CellKind.Int32,
+        DoubleArray => CellKind.Double,
+        TimestampArray t when ((TimestampType)t.Data.DataType).Unit != TimeUnit.Second => CellKind.Timestamp,
+        StringArray s when s.Data.DataType is StringType => CellKind.String,
+        _ => CellKind.Other,
+    };
 
     static void WriteCell(AvroEncoder enc, IArrowArray a, int r)
     {
