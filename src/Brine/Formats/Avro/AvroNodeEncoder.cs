@@ -56,11 +56,12 @@ internal sealed class AvroNodeEncoder
                 case RecordSchema rec:
                 {
                     if (!n.IsMap) throw Error(Record, w.Field, $"expected a map for record {rec.Fullname}, found {Show(n)}");
-                    CheckExtraKeys(rec, n, w.Field);
+                    int found = 0;
                     for (int i = rec.Fields.Count - 1; i >= 0; i--)
                     {
                         var f = rec.Fields[i];
-                        var v = FieldValue(n, f.Name);
+                        var v = FieldValue(n, f.Name, i);
+                        if (v is not null) found++;
                         if (v is null)
                         {
                             if (f.DefaultValue is not null) v = AvroResolver.DefaultToNode(f.DefaultValue, f.Schema, f.Name);
@@ -69,6 +70,8 @@ internal sealed class AvroNodeEncoder
                         }
                         _work.Push(new Work { Schema = f.Schema, Value = v, Field = f.Name });
                     }
+                    // Every key must be a field: when some key matched no field, find it and say which.
+                    if (found != n.Entries!.Count) CheckExtraKeys(rec, n, w.Field);
                     break;
                 }
                 case ArraySchema arr:
@@ -100,10 +103,15 @@ internal sealed class AvroNodeEncoder
         }
     }
 
-    static Node? FieldValue(Node map, string name)
+    /// <summary>The value for a field: keys usually come in schema order, so the entry at the field's position is tried first.</summary>
+    static Node? FieldValue(Node map, string name, int position)
     {
-        foreach (var e in map.Entries!)
-            if (e.Key.Value is string k && (k == name || AvroSchemaInference.SafeName(k) == name)) return e.Value;
+        var entries = map.Entries!;
+        if (position < entries.Count && entries[position].Key.Value is string pk && pk == name) return entries[position].Value;
+        foreach (var e in entries)
+            if (e.Key.Value is string k && k == name) return e.Value;
+        foreach (var e in entries)
+            if (e.Key.Value is string k && AvroSchemaInference.SafeName(k) == name) return e.Value;
         return null;
     }
 
