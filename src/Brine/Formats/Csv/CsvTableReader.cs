@@ -275,6 +275,7 @@ abstract class CsvColumn
         StringType => new Utf8(f.DataType),
         Int64Type => new Int64s(f.DataType),
         DoubleType => new Doubles(f.DataType),
+        TimestampType t => new Timestamps(t, f),
         _ => new Generic(f),
     };
 
@@ -328,6 +329,32 @@ abstract class CsvColumn
         public override IArrowArray Build() { var v = TakeValidity(); return ArrowArrayFactory.BuildArray(Data(v, _values.Take())); }
     }
 
+    /// <summary>ISO 8601 timestamps parsed from the span without allocating; unusual spellings go through <see cref="Timestamp.TryParse"/>.</summary>
+    sealed class Timestamps(TimestampType type, Field f) : CsvColumn(type)
+    {
+        readonly GrowBuffer<long> _values = new();
+        readonly ColumnBuilder _slow = ColumnBuilder.Create(f.DataType);
+        public override void Append(ReadOnlySpan<char> cell)
+        {
+            if (cell.Length == 0) { _values.Add(0); Null(); return; }
+            if (!IsoTimestamp.TryParse(cell, out long seconds, out int nanos))
+            {
+                var s = cell.ToString();
+                if (!Timestamp.TryParse(s, out var t)) throw new CellTypeException(s, "a timestamp");
+                seconds = t.UnixSeconds; nanos = t.Nanoseconds;
+            }
+            _values.Add(type.Unit switch
+            {
+                TimeUnit.Second => seconds,
+                TimeUnit.Millisecond => seconds * 1000 + nanos / 1_000_000,
+                TimeUnit.Microsecond => seconds * 1_000_000 + nanos / 1000,
+                _ => seconds * 1_000_000_000 + nanos,
+            });
+            Ok();
+        }
+        public override IArrowArray Build() { var v = TakeValidity(); return ArrowArrayFactory.BuildArray(Data(v, _values.Take())); }
+    }
+
     /// <summary>Any other type (bool, date, timestamp, decimal, uuid, enum …) through <see cref="ColumnBuilder"/>'s text conversions.</summary>
     sealed class Generic(Field f) : CsvColumn(f.DataType)
     {
@@ -347,5 +374,40 @@ abstract class CsvColumn
             _b.Append(s);
         }
         public override IArrowArray Build() => _b.Build();
+    }
+}
+
+/// <summary>A fast parser for the common ISO 8601 shape <c>yyyy-MM-ddTHH:mm:ss[.f…][Z|±hh:mm]</c>.</summary>
+static class IsoTimestamp
+{
+    static int D(char c) => c - '0';
+    static bool Digits(ReadOnlySpan<char> s) { foreach (var c in s) if (!char.IsAsciiDigit(c)) return false; return true; }
+
+    public static bool TryParse(ReadOnlySpan<char> s, out long seconds, out int nanos)
+    {
+        seconds = 0; nanos = 0;
+        if (s.Length < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':') return false;
+        if (!Digits(s[..4]) || !Digits(s[5..7]) || !Digits(s[8..10]) || !Digits(s[11..13]) || !Digits(s[14..16]) || !Digits(s[17..19])) return false;
+        int y = D(s[0]) * 1000 + D(s[1]) * 100 + D(s[2]) * 10 + D(s[3]), mo = D(s[5]) * 10 + D(s[6]), d = D(s[8]) * 10 + D(s[9]);
+        int h = D(s[11]) * 10 + D(s[12]), mi = D(s[14]) * 10 + D(s[15]), se = D(s[17]) * 10 + D(s[18]);
+        if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DateTime.DaysInMonth(y, mo) || h > 23 || mi > 59 || se > 59) return false;
+        int i = 19;
+        if (i < s.Length && s[i] == '.')
+        {
+            int start = ++i, scale = 100_000_000;
+            while (i < s.Length && char.IsAsciiDigit(s[i])) { if (scale > 0) { nanos += D(s[i]) * scale; scale /= 10; } i++; }
+            if (i == start) return false;
+        }
+        int offset = 0;
+        if (i < s.Length)
+        {
+            if (s[i] is 'Z' or 'z' && i + 1 == s.Length) { }
+            else if ((s[i] is '+' or '-') && s.Length - i == 6 && s[i + 3] == ':' && Digits(s.Slice(i + 1, 2)) && Digits(s.Slice(i + 4, 2)))
+                offset = (s[i] == '-' ? -1 : 1) * ((D(s[i + 1]) * 10 + D(s[i + 2])) * 60 + D(s[i + 4]) * 10 + D(s[i + 5]));
+            else return false;
+        }
+        long days = new DateOnly(y, mo, d).DayNumber - 719_162; // days since 1970-01-01
+        seconds = days * 86400 + h * 3600 + mi * 60 + se - offset * 60L;
+        return true;
     }
 }

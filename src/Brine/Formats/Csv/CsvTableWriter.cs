@@ -60,6 +60,7 @@ public sealed class CsvTableWriter : TableWriter
             case Int32Array a: col.Format(a.GetValue(i)!.Value); return;
             case DoubleArray a: col.Set(a.GetValue(i)!.Value.ToString("R", CultureInfo.InvariantCulture)); return;
             case BooleanArray a: col.Set(a.GetValue(i)!.Value ? "true" : "false"); return;
+            case TimestampArray a when IsoTimestamp(a, i, out var text): col.Set(text); return;
         }
         var v = ArrowCells.Get(array, i, uuid);
         col.Set(v switch
@@ -70,6 +71,27 @@ public sealed class CsvTableWriter : TableWriter
             TimeOnly t => t.ToString("HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
             _ => ColumnBuilder.ToText(v),
         });
+    }
+
+    [ThreadStatic] static char[]? _iso;
+
+    /// <summary>Formats a timestamp as ISO 8601 without allocating (years 1–9999; others go the general way).</summary>
+    static bool IsoTimestamp(TimestampArray a, int i, out ReadOnlySpan<char> text)
+    {
+        text = default;
+        var type = (TimestampType)a.Data.DataType;
+        long v = a.GetValue(i)!.Value;
+        long ticksPerUnit = type.Unit switch { TimeUnit.Second => TimeSpan.TicksPerSecond, TimeUnit.Millisecond => TimeSpan.TicksPerMillisecond, TimeUnit.Microsecond => 10, _ => 0 };
+        if (ticksPerUnit == 0) return false; // nanoseconds need more digits than DateTime keeps
+        long max = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / ticksPerUnit, min = -DateTime.UnixEpoch.Ticks / ticksPerUnit;
+        if (v > max || v < min) return false;
+        var dt = new DateTime(DateTime.UnixEpoch.Ticks + v * ticksPerUnit, DateTimeKind.Utc);
+        var buf = _iso ??= new char[40];
+        if (!dt.TryFormat(buf, out int n, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)) return false;
+        if (n > 0 && buf[n - 1] == '.') n--;
+        if (!string.IsNullOrEmpty(type.Timezone)) buf[n++] = 'Z';
+        text = buf.AsSpan(0, n);
+        return true;
     }
 
     public override void Finish()
