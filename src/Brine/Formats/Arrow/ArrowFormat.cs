@@ -24,7 +24,6 @@ public sealed class ArrowFormat : TableFormat
     {
         Binary = true,
         References = ReferenceSupport.None,
-        MultipleValues = true,
         Schema = "required (in the file; inferred on write)",
         ReferencesText = "none",
         TypesText = "logical types",

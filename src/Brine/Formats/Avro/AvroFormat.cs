@@ -21,7 +21,6 @@ public sealed class AvroFormat : Format, ITableFormat
     {
         Binary = true,
         References = ReferenceSupport.None,
-        MultipleValues = true,
         Schema = "required (in the file; inferred on write, or --schema)",
         ReferencesText = "none",
         TypesText = "named types (records, enums, fixed), logical types",
