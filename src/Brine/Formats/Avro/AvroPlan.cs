@@ -40,8 +40,9 @@ internal sealed class AvroPlan
     public AvroPlan[] Branches = Array.Empty<AvroPlan>();
     public string? Failure;
     public AvroSchema Writer = null!, Reader = null!;
-    /// <summary>Fields in the reader's order (for tables): where each comes from.</summary>
-    public int ShownFieldCount => Fields.Count(f => !f.Skip) + Defaults.Length;
+    /// <summary>The number of fields a record shows (kept ones and added ones), computed once the plan is complete.</summary>
+    public int ShownFieldCount => _shown >= 0 ? _shown : _shown = Fields.Count(f => !f.Skip) + Defaults.Length;
+    int _shown = -1;
 
     public override string ToString() => $"{Op}->{Out}";
 }
