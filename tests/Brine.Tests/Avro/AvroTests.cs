@@ -523,3 +523,48 @@ public class AvroNestedTableTests
         for (int i = 0; i < rows.Count; i++) Assert.Null(NodeComparer.Difference(rows[i], back[i], opts));
     }
 }
+
+public class AvroCorruptionTests
+{
+    [Theory]
+    [InlineData("null")]
+    [InlineData("deflate")]
+    [InlineData("snappy")]
+    public void DamagedFilesFailWithFormatErrorsOnly(string codec)
+    {
+        using var tmp = new TempDir();
+        var schema = tmp.File("user.avsc");
+        File.WriteAllText(schema, AvroPythonTests.UserSchema);
+        var path = tmp.File("users.avro");
+        Converter.WriteNodes(path, AvroPythonTests.Users(300), options: new WriteOptions { SchemaPath = schema, Settings = new Dictionary<string, string> { ["compression"] = codec } });
+        var good = File.ReadAllBytes(path);
+        var rng = new Random(7);
+        int failures = 0;
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var bad = (byte[])good.Clone();
+            int flips = 1 + rng.Next(3);
+            for (int k = 0; k < flips; k++) bad[rng.Next(bad.Length)] ^= (byte)(1 << rng.Next(8));
+            if (trial % 10 == 0) bad = bad[..rng.Next(bad.Length)];
+            foreach (var table in new[] { false, true })
+            {
+                try
+                {
+                    using var ms = new MemoryStream(bad);
+                    if (table)
+                    {
+                        using var t = new AvroFormat().OpenTable(ms, new TableReadOptions());
+                        while (t.ReadNext() is not null) { }
+                    }
+                    else
+                    {
+                        using var r = new AvroFormat().CreateReader(ms, ReadOptions.Default);
+                        while (r.Read()) { }
+                    }
+                }
+                catch (BrineFormatException) { failures++; }
+            }
+        }
+        Assert.True(failures > 0);
+    }
+}

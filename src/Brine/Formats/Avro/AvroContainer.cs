@@ -56,7 +56,9 @@ internal sealed class AvroContainerReader
         if (!meta.TryGetValue("avro.schema", out var schemaBytes)) throw Error(0, "the header has no avro.schema");
         SchemaJson = Encoding.UTF8.GetString(schemaBytes);
         try { WriterSchema = AvroSchema.Parse(SchemaJson); }
-        catch (Exception e) when (e is global::Avro.AvroException or Newtonsoft.Json.JsonException)
+        // Apache.Avro's parser throws several exception types on damaged JSON (AvroException, JsonException,
+        // ArgumentNullException, InvalidCastException …): any of them means a bad header.
+        catch (Exception e) when (e is not OutOfMemoryException)
         { throw Error(0, "the writer schema in the header does not parse: " + e.Message); }
         var codecName = meta.TryGetValue("avro.codec", out var c) ? Encoding.UTF8.GetString(c) : "null";
         Codec = AvroCodec.Find(codecName) is { } codec && codecName != "none" && codecName != "zstd"

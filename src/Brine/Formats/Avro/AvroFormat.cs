@@ -60,7 +60,7 @@ public sealed class AvroFormat : Format, ITableFormat
     public static AvroSchema ParseSchema(string json, string where = "schema")
     {
         try { return AvroSchema.Parse(json); }
-        catch (Exception e) when (e is global::Avro.AvroException or Newtonsoft.Json.JsonException or ArgumentException)
+        catch (Exception e) when (e is not OutOfMemoryException) // Apache.Avro's parser throws many exception types on bad JSON
         { throw new BrineFormatException("avro", where, "the Avro schema does not parse: " + e.Message); }
     }
 }

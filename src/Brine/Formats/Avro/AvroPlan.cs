@@ -63,6 +63,7 @@ internal static class AvroResolver
 
     static AvroPlan Build(AvroSchema w, AvroSchema r, string path, Dictionary<(AvroSchema, AvroSchema), AvroPlan> memo, bool topLevel = false)
     {
+        if (w is null || r is null) throw Incompatible(path, "the schema has a type that does not resolve");
         if (memo.TryGetValue((w, r), out var done)) return done;
         if (w is UnionSchema wu)
         {
@@ -172,7 +173,9 @@ internal static class AvroResolver
     }
 
 
-    public static AvroSchema Base(AvroSchema s) => s is LogicalSchema l ? l.BaseSchema : s;
+    public static AvroSchema Base(AvroSchema s) => s is LogicalSchema l ? l.BaseSchema ?? throw NoBase(l) : s;
+
+    static BrineFormatException NoBase(LogicalSchema l) => new("avro", "schema", $"the logical type '{l.LogicalTypeName}' has no underlying type");
 
     static AvroSchema? FindBranch(UnionSchema ru, AvroSchema w)
     {
@@ -208,7 +211,7 @@ internal static class AvroResolver
     {
         if (r is LogicalSchema l)
         {
-            var baseTag = l.BaseSchema.Tag;
+            var baseTag = (l.BaseSchema ?? throw NoBase(l)).Tag;
             switch (l.LogicalTypeName)
             {
                 case "date" when baseTag == AvroSchema.Type.Int: return AvroOut.Date;
@@ -226,7 +229,7 @@ internal static class AvroResolver
                     plan.Scale = IntProp(l, "scale") ?? 0;
                     return AvroOut.Decimal;
             }
-            r = l.BaseSchema;
+            r = l.BaseSchema ?? throw NoBase(l);
         }
         return r.Tag switch
         {
