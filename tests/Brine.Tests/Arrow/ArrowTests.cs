@@ -228,3 +228,30 @@ with open(sys.argv[1], 'rb') as f:
         Assert.Contains("arrow", ex.Message);
     }
 }
+
+public class ArrowCorruptionTests
+{
+    [Theory]
+    [InlineData("none")]
+    [InlineData("zstd")]
+    public void DamagedFilesFailWithFormatErrorsOnly(string compression)
+    {
+        var batch = ArrowTests.AllTypes(40);
+        var ms = new MemoryStream();
+        using (var w = new ArrowFormat().CreateTable(ms, batch.Schema, new TableWriteOptions { Compression = compression })) { w.Write(batch); w.Finish(); }
+        var good = ms.ToArray();
+        var rng = new Random(11);
+        for (int trial = 0; trial < 150; trial++)
+        {
+            var bad = (byte[])good.Clone();
+            if (trial % 5 == 0) bad = bad[..rng.Next(bad.Length)];
+            else bad[rng.Next(bad.Length)] ^= (byte)(1 << rng.Next(8));
+            try
+            {
+                using var r = new ArrowFormat().CreateReader(new MemoryStream(bad), ReadOptions.Default);
+                while (r.Read()) { }
+            }
+            catch (BrineFormatException) { }
+        }
+    }
+}

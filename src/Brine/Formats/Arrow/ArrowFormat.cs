@@ -93,7 +93,7 @@ internal sealed class ArrowTableReader : TableReader
                 _schema = _streamReader.Schema ?? throw new BrineFormatException("arrow", "byte 0", "the stream has no schema message");
             }
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or EndOfStreamException or IOException)
+        catch (Exception e) when (e is not BrineException)
         {
             throw new BrineFormatException("arrow", "header", "not a readable Arrow IPC file or stream: " + e.Message, e);
         }
@@ -118,15 +118,18 @@ internal sealed class ArrowTableReader : TableReader
             if (_file is not null)
             {
                 batch = _file.ReadNextRecordBatch();
-                _nextBatch++;
             }
             else batch = _streamReader!.ReadNextRecordBatch();
+            _nextBatch++;
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or EndOfStreamException or IOException or NotSupportedException)
+        // Apache.Arrow throws many exception types on damaged input (overflow, index, argument, flatbuffer errors).
+        catch (Exception e) when (e is not BrineException)
         {
             throw new BrineFormatException("arrow", $"record batch {_nextBatch}", "the batch does not read: " + e.Message, e);
         }
-        if (batch is null || _columns is null) return batch;
+        if (batch is null) return null;
+        ArrowValidation.Validate(batch, _nextBatch - 1);
+        if (_columns is null) return batch;
         return new RecordBatch(Schema, _columns.Select(c => batch.Column(_schema.GetFieldIndex(c))), batch.Length);
     }
 
