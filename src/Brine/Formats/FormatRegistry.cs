@@ -27,6 +27,8 @@ public sealed class FormatRegistry
         r.Add(new Csv.CsvFormat());
         r.Add(new Csv.TsvFormat());
         r.Add(new Parquet.ParquetFormat());
+        r.Add(new Brine.Formats.Avro.AvroFormat());
+        r.Add(new Brine.Formats.Arrow.ArrowFormat());
         return r;
     }
 
