@@ -15,15 +15,15 @@ public sealed class FormatRegistry
     static FormatRegistry CreateDefault()
     {
         var r = new FormatRegistry();
-        // Keep one line per format; the order is the order of `brine formats`.
+        // Keep one line per format; the order is the order of `brine formats` (trees, then objects, then tables).
         r.Add(new Json.JsonFormat());
         r.Add(new Json.JsonLinesFormat());
+        r.Add(new Yaml.YamlFormat());
+        r.Add(new Xml.XmlFormat());
+        r.Add(new Bson.BsonFormat());
         r.Add(new MessagePack.MessagePackFormat());
         r.Add(new Cbor.CborFormat());
         r.Add(new Pickle.PickleFormat());
-        r.Add(new Xml.XmlFormat());
-        r.Add(new Bson.BsonFormat());
-        r.Add(new Yaml.YamlFormat());
         r.Add(new Csv.CsvFormat());
         r.Add(new Csv.TsvFormat());
         r.Add(new Parquet.ParquetFormat());
