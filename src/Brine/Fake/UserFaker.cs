@@ -124,7 +124,9 @@ public sealed class UserFaker
             output.Flush();
             return rows;
         }
-        using var reader = new TableTokenReader(table, "fake", ownsTable: false);
+        using var userRows = new TableTokenReader(table, "fake", ownsTable: false);
+        // Records formats (JSON Lines) take one user a line, as the converter writes them.
+        using var reader = to.Capabilities.Shape == "records" ? new ListItemsReader(userRows) : (TokenReader)userRows;
         using var tokens = to.CreateWriter(output, new WriteOptions { Settings = settings });
         TokenPump.Copy(reader, tokens, new PumpOptions { PassReferences = false });
         tokens.Finish();
