@@ -23,7 +23,7 @@ public static class CliApp
         root.Subcommands.Add(SignCommands.CreateSign());
         root.Subcommands.Add(SignCommands.CreateVerify());
 
-        var parse = root.Parse(args);
+        var parse = root.Parse(ShelfCommand.Reorder(args));
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) Console.Error.WriteLine("brine: " + e.Message);

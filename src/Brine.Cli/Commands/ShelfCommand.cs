@@ -10,7 +10,7 @@ public static class ShelfCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("shelf", "A persistent dictionary of string keys to values in SQLite, laid out as Python 3.13's dbm.sqlite3 with pickled values, so Python's shelve can share the file.");
+        var cmd = new Command("shelf", "brine shelf FILE list|get KEY|set KEY VALUEFILE|delete KEY — a persistent dictionary of string keys to values in SQLite, laid out as Python 3.13's dbm.sqlite3 with pickled values, so Python's shelve can share the file.");
 
         var listFile = new Argument<string>("FILE") { Description = "The shelf file (SQLite)" };
         var list = new Command("list", "Print the keys, one a line.") { listFile };
@@ -78,6 +78,19 @@ public static class ShelfCommand
         cmd.Subcommands.Add(set);
         cmd.Subcommands.Add(delete);
         return cmd;
+    }
+
+    static readonly string[] Actions = { "list", "get", "set", "delete" };
+
+    /// <summary>
+    /// Accepts the documented order <c>brine shelf FILE ACTION …</c> by moving the action first, as the parser expects
+    /// (<c>brine shelf ACTION FILE …</c> works too).
+    /// </summary>
+    public static string[] Reorder(string[] args)
+    {
+        if (args.Length >= 3 && args[0] == "shelf" && !Actions.Contains(args[1]) && Actions.Contains(args[2]))
+            return new[] { "shelf", args[2], args[1] }.Concat(args[3..]).ToArray();
+        return args;
     }
 
     static void WriteValue(Node value, Formats.Format format, Stream output, Formats.WriteOptions options)
