@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["xmlbson"] = XmlBsonBench.Run,
     ["tabular"] = TabularBench.Run,
     ["json"] = Brine.Bench.JsonSuite.Run,
+    ["snapshot"] = SnapshotBench.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {
