@@ -52,6 +52,7 @@ public static class SnapshotBench
 
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] == "splits") return Splits(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000);
         int records = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         int nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
         var dir = Directory.CreateTempSubdirectory("brine-snapshot-").FullName;
@@ -108,6 +109,32 @@ public static class SnapshotBench
         results.Add(row);
         Console.Error.WriteLine($"  {row.Seconds:F3} s, {bytes / 1e6:F1} MB, alloc {allocated / 1e6:F0} MB, peak {row.Peak / 1e6:F0} MB");
         return row;
+    }
+
+    /// <summary>Where the time of a Brine dump and load goes (<c>snapshot splits [records]</c>): each stage alone.</summary>
+    static int Splits(int records)
+    {
+        var users = MakeUsers(records);
+        void T(string what, Action a)
+        {
+            var pause = GC.GetTotalPauseDuration();
+            int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+            long alloc = GC.GetTotalAllocatedBytes(true);
+            double s = Measure.Median(3, a);
+            Console.WriteLine($"{what,-42} {s:F3} s; 4 runs: GC pause {(GC.GetTotalPauseDuration() - pause).TotalSeconds:F2} s, gen0/1/2 {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2}, alloc {(GC.GetTotalAllocatedBytes(true) - alloc) / 4e6:F0} MB/run");
+        }
+        T("object tokens (ObjectTokenReader drain)", () => { using var r = new ObjectTokenReader(users, Options); while (r.Read()) { } });
+        T("objects → Node (ObjectWriter.ToNode)", () => ObjectWriter.ToNode(users, Options));
+        var node = ObjectWriter.ToNode(users, Options);
+        T("Node → pickle (WriteNode)", () => { using var w = new PickleWriter(Stream.Null); w.WriteNode(node); });
+        T("Node → tokens → pickle (pump)", () => { using var w = new PickleWriter(Stream.Null); using var r = new NodeReader(node); TokenPump.Copy(r, w); });
+        T("objects → pickle (ObjectWriter)", () => DumpObjects(users));
+        var bytes = DumpObjects(users);
+        T("pickle → Node (PickleReader+NodeBuilder)", () => { using var r = new PickleReader(new MemoryStream(bytes)); NodeBuilder.ReadValue(r); });
+        T("pickle tokens (PickleReader drain)", () => { using var r = new PickleReader(new MemoryStream(bytes)); while (r.Read()) { } });
+        T("Node → objects (FromNode)", () => ObjectReader.FromNode<List<User>>(node, Options));
+        T("pickle → objects (ObjectReader)", () => LoadObjects<List<User>>(bytes));
+        return 0;
     }
 
     // ---- (a) a million users ----
