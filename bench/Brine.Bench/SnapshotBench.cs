@@ -13,7 +13,8 @@ namespace Brine.Bench;
 /// Object-graph snapshots: dump and load of (a) a million <c>User</c> records and (b) a graph with shared references
 /// and cycles, as Brine pickles (object mapper + pickle writer/reader), beside CPython's C pickle on the same data,
 /// MessagePack-CSharp (no references) and System.Text.Json with <see cref="ReferenceHandler.Preserve"/>.
-/// Usage: <c>snapshot [records] [graph-nodes]</c> (defaults 1,000,000 and 100,000).
+/// Usage: <c>snapshot [records] [graph-nodes]</c> (defaults 1,000,000 and 100,000); <c>snapshot splits [records]</c>
+/// times each stage of Brine's dump and load alone (where the time goes).
 /// </summary>
 public static class SnapshotBench
 {
