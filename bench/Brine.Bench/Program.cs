@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["tabular"] = TabularBench.Run,
     ["json"] = Brine.Bench.JsonSuite.Run,
     ["avro"] = AvroBench.Run,
+    ["snapshot"] = SnapshotBench.Run,
 };
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var run))
 {

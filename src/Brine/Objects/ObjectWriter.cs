@@ -13,6 +13,8 @@ public static class ObjectWriter
     /// <summary>Writes <paramref name="value"/> as one top-level value. Does not call <see cref="TokenWriter.Finish"/>.</summary>
     public static void Write(TokenWriter writer, object? value, ObjectOptions? options = null)
     {
+        // Pickle has a direct path that makes no tokens (same bytes); it declines graphs it does not cover.
+        if (writer is Brine.Formats.Pickle.PickleWriter pickle && pickle.TryWriteObjects(value, options ?? ObjectOptions.Default)) return;
         using var r = new ObjectTokenReader(value, options);
         TokenPump.Copy(r, writer);
     }

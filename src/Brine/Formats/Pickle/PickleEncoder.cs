@@ -13,7 +13,7 @@ namespace Brine.Formats.Pickle;
 /// when), APPENDS/SETITEMS/ADDITEMS batches of 1000, 64 KiB frames for protocol 4 and up with large strings and
 /// bytes written outside frames, and the recursive-tuple case. Iterative: a work stack replaces Python's recursion.
 /// </summary>
-sealed class PickleEncoder
+sealed partial class PickleEncoder
 {
     const int FrameSizeTarget = 64 * 1024, FrameSizeMin = 4, FrameHeaderSize = 9, BatchSize = 1000;
     const int FlushAt = 1 << 20;
@@ -28,6 +28,8 @@ sealed class PickleEncoder
     int _len;
     int _frameStart = -1;
     bool _framing;
+    /// <summary>Keep every byte in the buffer until the pickle is complete (the object path may still give up and leave the output untouched).</summary>
+    bool _hold;
 
     readonly Dictionary<Node, int> _memo = new(ReferenceEqualityComparer.Instance);
     int _memoSize;
@@ -133,7 +135,7 @@ sealed class PickleEncoder
     void OpcodeBoundary()
     {
         if (_framing && _frameStart >= 0 && _len - _frameStart - FrameHeaderSize >= FrameSizeTarget) CommitFrame();
-        if (_frameStart < 0 && _len >= FlushAt) Flush();
+        if (_frameStart < 0 && _len >= FlushAt && !_hold) Flush();
     }
 
     void Flush()
@@ -151,8 +153,8 @@ sealed class PickleEncoder
         bool framing = _framing;
         _framing = false;
         Write(header);
-        Flush();
-        _output.Write(payload);
+        if (_hold) Write(payload);
+        else { Flush(); _output.Write(payload); }
         _framing = framing;
     }
 
@@ -287,7 +289,7 @@ sealed class PickleEncoder
         {
             case TokenKind.Null when !_synthetic.ContainsKey(n): WriteByte(NONE); return;
             case TokenKind.Bool: SaveBool((bool)n.Value!); return;
-            case TokenKind.Int: SaveInt(n.Value is long l ? l : (BigInteger)n.Value!); return;
+            case TokenKind.Int: if (n.Value is long l) SaveInt(l); else SaveInt((BigInteger)n.Value!); return;
             case TokenKind.Float: SaveFloat((double)n.Value!); return;
         }
         if (_memo.TryGetValue(n, out var idx)) { WriteGet(idx); return; }
@@ -337,6 +339,28 @@ sealed class PickleEncoder
         else WriteAscii(v ? "I01\n" : "I00\n");
     }
 
+    /// <summary>The 64-bit case of <see cref="SaveInt(BigInteger)"/> (the same bytes) without making a BigInteger.</summary>
+    void SaveInt(long v)
+    {
+        if (v >= int.MinValue && v <= int.MaxValue && _bin)
+        {
+            int x = (int)v;
+            if (x >= 0 && x < 256) { Reserve2(BININT1, (byte)x); }
+            else if (x >= 0 && x < 65536) { Span<byte> b = stackalloc byte[3]; b[0] = BININT2; BinaryPrimitives.WriteUInt16LittleEndian(b[1..], (ushort)x); Write(b); }
+            else { Span<byte> b = stackalloc byte[5]; b[0] = BININT; BinaryPrimitives.WriteInt32LittleEndian(b[1..], x); Write(b); }
+            return;
+        }
+        SaveInt((BigInteger)v);
+    }
+
+    void Reserve2(byte a, byte b)
+    {
+        OpenFrameIfNeeded();
+        Reserve(2);
+        _buf[_len++] = a;
+        _buf[_len++] = b;
+    }
+
     void SaveInt(BigInteger v)
     {
         if (v >= int.MinValue && v <= int.MaxValue)
@@ -375,6 +399,16 @@ sealed class PickleEncoder
             WriteByte(UNICODE);
             Write(PythonText.RawUnicodeEscape(s));
             WriteByte((byte)'\n');
+            return;
+        }
+        if (_proto >= 4 && s.Length <= 0xff / 3)
+        {
+            // At most 255 UTF-8 bytes: encode straight into the buffer after a SHORT_BINUNICODE header.
+            OpenFrameIfNeeded();
+            Reserve(2 + s.Length * 3);
+            int n = Encoding.UTF8.GetBytes(s, _buf.AsSpan(_len + 2));
+            _buf[_len] = SHORT_BINUNICODE; _buf[_len + 1] = (byte)n;
+            _len += 2 + n;
             return;
         }
         var utf8 = Encoding.UTF8.GetBytes(s);

@@ -28,8 +28,14 @@ sealed class PickleLoader
     readonly List<object?> _memo = new();
     readonly Dictionary<long, object> _sparseMemo = new();
     int _memoCount;
-    /// <summary>The first memo index of each memoized node: the reader names anchors after it.</summary>
-    public readonly Dictionary<Node, long> MemoIndex = new(ReferenceEqualityComparer.Instance);
+    /// <summary>
+    /// Every memo store in order (index, node), so the reader can name the few shared nodes after their first memo
+    /// index. A log, not a dictionary: a million records make millions of stores, and hashing each one cost more than
+    /// the rest of loading them.
+    /// </summary>
+    readonly List<(long index, Node node)> _memoLog = new();
+    /// <summary>Nodes whose memo slot went to another node (an object that became a scalar after BUILD).</summary>
+    readonly HashSet<Node> _memoReplaced = new(ReferenceEqualityComparer.Instance);
     /// <summary>Maps made by instantiating a class (so BUILD, APPEND and SETITEM know them).</summary>
     readonly HashSet<Node> _objects = new(ReferenceEqualityComparer.Instance);
     /// <summary>Globals that were put into containers as values, so calls can still see them.</summary>
@@ -59,7 +65,7 @@ sealed class PickleLoader
     public Node? LoadNext()
     {
         _stack.Clear(); _marks.Clear(); _memo.Clear(); _sparseMemo.Clear(); _memoCount = 0;
-        MemoIndex.Clear(); _objects.Clear(); _globalNodes.Clear();
+        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
         _result = null;
         _opPos = _in.Position;
         StartOffset = _opPos;
@@ -514,7 +520,7 @@ sealed class PickleLoader
         else if (index == _memo.Count && index < int.MaxValue && !_sparseMemo.ContainsKey(index)) { isNew = true; _memo.Add(v); }
         else { isNew = !_sparseMemo.ContainsKey(index); _sparseMemo[index] = v; }
         if (isNew) _memoCount++;
-        if (v is Node n) MemoIndex.TryAdd(n, index);
+        if (v is Node n) _memoLog.Add((index, n));
     }
 
     object MemoGet(long index)
@@ -541,9 +547,22 @@ sealed class PickleLoader
     /// <summary>Replaces a memoized value (an object that became a scalar after BUILD).</summary>
     void MemoReplace(Node old, Node now)
     {
-        if (!MemoIndex.Remove(old, out var index)) return;
+        if (_memoReplaced.Contains(old)) return;
+        int at = _memoLog.FindLastIndex(e => ReferenceEquals(e.node, old));
+        if (at < 0) return;
+        // (Its latest store: the object was memoized just before its BUILD, so this is found at once.)
+        long index = _memoLog[at].index;
         if (index < _memo.Count) _memo[(int)index] = now; else _sparseMemo[index] = now;
-        MemoIndex[now] = index;
+        _memoReplaced.Add(old);
+        _memoLog.Add((index, now));
+    }
+
+    /// <summary>Names each of <paramref name="shared"/> after its first memo index (<c>m3</c>); nodes never memoized are left out.</summary>
+    public void NameByMemo(IReadOnlySet<Node> shared, Dictionary<Node, string> names)
+    {
+        if (shared.Count == 0) return;
+        foreach (var (index, node) in _memoLog)
+            if (shared.Contains(node) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
     }
 
     // ---- refused features ----

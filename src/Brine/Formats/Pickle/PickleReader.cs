@@ -93,21 +93,25 @@ public sealed class PickleReader : TokenReader
     {
         _anchorOf.Clear(); _emitted.Clear();
         var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var shared = new List<Node>();
+        var sharedSet = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         var todo = new Stack<Node>();
         todo.Push(root);
-        int unnamed = 0;
         while (todo.Count > 0)
         {
             var n = todo.Pop();
             if (!seen.Add(n))
             {
-                if (!_anchorOf.ContainsKey(n))
-                    _anchorOf[n] = _loader.MemoIndex.TryGetValue(n, out var idx) ? "m" + idx : "n" + ++unnamed;
+                if (sharedSet.Add(n)) shared.Add(n);
                 continue;
             }
             if (n.Items is { } items) for (int i = items.Count - 1; i >= 0; i--) todo.Push(items[i]);
             else if (n.Entries is { } entries) for (int i = entries.Count - 1; i >= 0; i--) { todo.Push(entries[i].Value); todo.Push(entries[i].Key); }
         }
+        _loader.NameByMemo(sharedSet, _anchorOf);
+        // Shared nodes the memo never held (DUP) are numbered in the order they were found shared.
+        int unnamed = 0;
+        foreach (var n in shared) if (!_anchorOf.ContainsKey(n)) _anchorOf[n] = "n" + ++unnamed;
     }
 
     public override void Dispose()

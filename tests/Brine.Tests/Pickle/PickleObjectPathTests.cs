@@ -1,0 +1,120 @@
+using Brine.Formats.Pickle;
+using Brine.Model;
+using Brine.Objects;
+using Xunit;
+
+namespace Brine.Tests.Pickle;
+
+/// <summary>The direct objects → pickle path must write exactly the bytes of the token path (ObjectTokenReader → PickleWriter).</summary>
+public class PickleObjectPathTests
+{
+    public enum Mood { Calm, Busy }
+
+    public sealed class Rec
+    {
+        public long Id { get; set; }
+        public string? Name { get; set; }
+        public DateTime At { get; set; }
+        public Mood Mood { get; set; }
+        public object? Extra { get; set; }
+        public List<Rec>? Children { get; set; }
+        public Rec? Parent { get; set; }
+    }
+
+    public sealed class One { public int Value { get; set; } }
+    public sealed class Empty { }
+
+    static readonly ObjectOptions Options = new()
+    {
+        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty"),
+        Naming = MemberNaming.SnakeCase,
+    };
+
+    static byte[] TokenPath(object? value, int protocol)
+    {
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(ms, leaveOpen: true, protocol: protocol))
+        {
+            using var r = new ObjectTokenReader(value, Options);
+            TokenPump.Copy(r, w);
+            w.Finish();
+        }
+        return ms.ToArray();
+    }
+
+    static byte[] DirectPath(object? value, int protocol)
+    {
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(ms, leaveOpen: true, protocol: protocol))
+        {
+            ObjectWriter.Write(w, value, Options);
+            w.Finish();
+        }
+        return ms.ToArray();
+    }
+
+    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback" };
+
+    static object? Make(string name)
+    {
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
+        switch (name)
+        {
+            case "users":
+                return Enumerable.Range(0, 2500).Select(i => new Rec { Id = i * 977L - 300, Name = "u" + i, At = start.AddSeconds(i * 37.5), Mood = (Mood)(i % 2) }).ToList();
+            case "graph":
+            {
+                var root = new Rec { Id = 0, Name = "root", Children = new() };
+                var shared = new List<Rec>();
+                for (int i = 1; i < 40; i++)
+                {
+                    var c = new Rec { Id = i, Parent = root, Children = shared, Extra = i % 3 == 0 ? root : shared };
+                    root.Children.Add(c);
+                    shared.Add(c);
+                }
+                return new List<object?> { root, shared, root.Children, null };
+            }
+            case "scalars":
+                return new List<object?>
+                {
+                    1, -1, 255, 256, 65535, 65536, int.MaxValue, (long)int.MaxValue + 1, long.MinValue, ulong.MaxValue, (short)-5, (byte)7,
+                    1.5, double.NaN, 2.5f, true, false, 'x', "é ü 😀", "", 12.34m, Guid.Parse("12345678-1234-5678-1234-567812345678"),
+                    new DateOnly(2024, 2, 29), new TimeOnly(13, 14, 15), TimeSpan.FromMinutes(90), new byte[] { 1, 2, 3 },
+                    new DateTime(2024, 5, 6, 7, 8, 9, DateTimeKind.Utc), new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.FromHours(2)),
+                    new DateTime(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Unspecified), Mood.Busy, new One { Value = 3 }, new Empty(),
+                    new long[] { 1, 2 }, new string[0], new List<int> { 42 },
+                };
+            case "big":
+                return new List<object?> { new string('a', 70_000), new string('é', 200), Enumerable.Range(0, 3001).Cast<object?>().ToList(), Enumerable.Range(0, 1000).ToArray(), new byte[100_000] };
+            case "empty":
+                return new List<Rec>();
+            case "fallback":
+                return new List<object?> { new Rec { Extra = new Dictionary<string, int> { ["a"] = 1 } }, new HashSet<int> { 1 } };
+        }
+        throw new ArgumentException(name);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Direct_path_writes_the_token_paths_bytes(string name)
+    {
+        foreach (var protocol in new[] { 2, 4, 5 })
+        {
+            var expected = TokenPath(Make(name), protocol);
+            var actual = DirectPath(Make(name), protocol);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name}, protocol {protocol}: {expected.Length} vs {actual.Length} bytes, first difference at {expected.AsSpan().CommonPrefixLength(actual)}");
+        }
+    }
+
+    [Fact]
+    public void A_cycle_through_objects_reads_back()
+    {
+        var root = new Rec { Name = "root", Children = new() };
+        for (int i = 0; i < 3; i++) root.Children.Add(new Rec { Id = i, Parent = root, Children = root.Children });
+        var bytes = DirectPath(new List<Rec> { root, root.Children[1] }, 4);
+        var back = ObjectReader.ReadFrom<List<Rec>>(new MemoryStream(bytes), new PickleFormat(), Options)!;
+        Assert.Same(back[0], back[0].Children![0].Parent);
+        Assert.Same(back[0].Children, back[0].Children[2].Children);
+        Assert.Same(back[1], back[0].Children[1]);
+    }
+}
