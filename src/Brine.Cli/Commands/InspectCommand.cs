@@ -53,7 +53,19 @@ public static class InspectCommand
                 f.ReadExactly(buf);
                 Console.WriteLine();
                 Console.WriteLine($"first {buf.Length} bytes:");
-                Console.Write(HexDump.Format(buf));
+                // Beside each line, the tokens that start in it, for readers that report byte offsets.
+                List<(long, string)>? notes = null;
+                if (s.Format is not Formats.Pickle.PickleFormat)
+                {
+                    try
+                    {
+                        f.Position = 0;
+                        using var r = s.Format.CreateReader(f, Formats.ReadOptions.Default);
+                        notes = TokenOffsets.Collect(r, buf.Length);
+                    }
+                    catch (Model.BrineException) { notes = null; }
+                }
+                Console.Write(HexDump.Format(buf, 0, notes is { Count: > 0 } ? notes : null));
             }
             return CliApp.Ok;
         });
