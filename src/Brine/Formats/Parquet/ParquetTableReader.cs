@@ -210,14 +210,7 @@ public sealed class ParquetTableReader : TableReader
                 throw new BrineFormatException("parquet", "", Clean(e.Message), e);
             }
             if (batch is null) return null;
-            if (_filter is not null)
-            {
-                var mask = _filter.Select(batch);
-                int kept = 0;
-                foreach (var m in mask) if (m) kept++;
-                if (kept == 0) { batch.Dispose(); continue; }
-                if (kept < batch.Length) { var taken = BatchSelection.Take(batch, mask); batch.Dispose(); batch = taken; }
-            }
+            if (_filter is not null && (batch = BatchSelection.Filter(batch, _filter)) is null) continue;
             if (!SameNames(batch.Schema, _schema)) batch = BatchSelection.Project(batch, _schema);
             return batch;
         }

@@ -10,6 +10,19 @@ namespace Brine.Tabular.Filtering;
 /// </summary>
 public static class BatchSelection
 {
+    /// <summary>The rows of <paramref name="batch"/> that match <paramref name="filter"/>: the batch itself when all do,
+    /// a new batch when some do, null when none do (the batch is disposed when it is not returned).</summary>
+    public static RecordBatch? Filter(RecordBatch batch, BoundFilter filter)
+    {
+        var mask = filter.Select(batch);
+        int kept = 0;
+        foreach (var m in mask) if (m) kept++;
+        if (kept == batch.Length) return batch;
+        var result = kept == 0 ? null : Take(batch, mask);
+        batch.Dispose();
+        return result;
+    }
+
     public static RecordBatch Take(RecordBatch batch, bool[] mask)
     {
         var rows = new List<int>(batch.Length);
