@@ -27,6 +27,14 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
 
     public void Write(ReadOnlySpan<byte> bytes) { Ensure(bytes.Length); bytes.CopyTo(_data.AsSpan(Length)); Length += bytes.Length; }
 
+    /// <summary>Moves the bytes from <paramref name="at"/> on up by <paramref name="count"/>, leaving a gap to fill.</summary>
+    public void InsertGap(int at, int count)
+    {
+        Ensure(count);
+        _data.AsSpan(at, Length - at).CopyTo(_data.AsSpan(at + count));
+        Length += count;
+    }
+
     void Ensure(int sizeHint)
     {
         if (sizeHint < 16) sizeHint = 16;
