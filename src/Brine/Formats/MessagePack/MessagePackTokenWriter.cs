@@ -169,8 +169,10 @@ public sealed class MessagePackTokenWriter : TokenWriter
     {
         BeginNode();
         var o = _main;
-        WriteStringHeader(o, utf8.Length);
-        o.Write(utf8);
+        var span = o.GetSpan(utf8.Length + 5);
+        int n = utf8.Length;
+        if (n < 32) { span[0] = (byte)(MessagePackCode.MinFixStr | n); utf8.CopyTo(span[1..]); o.Advance(n + 1); }
+        else { WriteStringHeader(o, n); o.Write(utf8); }
         AfterNode();
     }
 
