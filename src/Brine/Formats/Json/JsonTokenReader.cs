@@ -256,7 +256,8 @@ internal sealed class JsonTokenReader : TokenReader
     int Counted(bool alsoStateId = false)
     {
         int id = _nextId++;
-        if (_pyIds is not null && (_pyIds.Contains(id) || (alsoStateId && _pyIds.Contains(id + 1)))) Anchor = AnchorOf(id);
+        // Most files refer to nothing: then no lookup per container.
+        if (_pyIds is { Count: > 0 } && (_pyIds.Contains(id) || (alsoStateId && _pyIds.Contains(id + 1)))) Anchor = AnchorOf(id);
         return id;
     }
 
