@@ -9,43 +9,69 @@ namespace Brine.Model;
 public sealed class ModelPath
 {
     struct Frame { public bool IsMap; public long Index; public bool ExpectKey; public object? Key; }
-    readonly List<Frame> _frames = new();
+    // An array used as a stack, its frames changed in place: this runs for every token of a conversion.
+    Frame[] _frames = new Frame[16];
+    int _depth;
 
-    public int Depth => _frames.Count;
+    public int Depth => _depth;
 
     /// <summary>Call with each token, before or after handling it; keys are recorded as they pass.</summary>
-    public void Step(TokenReader r) => Step(r.Kind, r.Kind == TokenKind.String ? r.StringValue : r.Kind == TokenKind.Int ? r.Int64Value : null);
+    /// <remarks>Only a map key's value is asked of the reader, so a string value that a reader makes lazily is never made here.</remarks>
+    public void Step(TokenReader r)
+    {
+        var kind = r.Kind;
+        if (_depth > 0)
+        {
+            ref var f = ref _frames[_depth - 1];
+            if (f.IsMap && f.ExpectKey && !kind.IsEnd())
+            {
+                f.Key = kind == TokenKind.String ? r.StringValue : kind == TokenKind.Int ? r.Int64Value : kind.ToString().ToLowerInvariant();
+                f.ExpectKey = false;
+                return;
+            }
+        }
+        Step(kind);
+    }
 
     public void Step(TokenKind kind, object? scalar)
     {
-        if (kind.IsEnd()) { if (_frames.Count > 0) _frames.RemoveAt(_frames.Count - 1); AfterValue(); return; }
-        if (_frames.Count > 0)
+        if (_depth > 0 && !kind.IsEnd())
         {
-            var f = _frames[^1];
+            ref var f = ref _frames[_depth - 1];
             if (f.IsMap && f.ExpectKey)
             {
                 f.Key = scalar ?? kind.ToString().ToLowerInvariant();
                 f.ExpectKey = false;
-                _frames[^1] = f;
                 return;
             }
         }
-        if (kind.IsStart()) { _frames.Add(new Frame { IsMap = kind == TokenKind.StartMap, ExpectKey = true, Index = 0 }); return; }
+        Step(kind);
+    }
+
+    /// <summary>A token that is not a map key.</summary>
+    void Step(TokenKind kind)
+    {
+        if (kind.IsEnd()) { if (_depth > 0) _depth--; AfterValue(); return; }
+        if (kind.IsStart())
+        {
+            if (_depth == _frames.Length) Array.Resize(ref _frames, _depth * 2);
+            _frames[_depth++] = new Frame { IsMap = kind == TokenKind.StartMap, ExpectKey = true, Index = 0 };
+            return;
+        }
         AfterValue();
     }
 
     void AfterValue()
     {
-        if (_frames.Count == 0) return;
-        var f = _frames[^1];
+        if (_depth == 0) return;
+        ref var f = ref _frames[_depth - 1];
         if (f.IsMap) f.ExpectKey = true; else f.Index++;
-        _frames[^1] = f;
     }
 
     public override string ToString()
     {
         var sb = new StringBuilder("$");
-        foreach (var f in _frames)
+        foreach (var f in _frames.AsSpan(0, _depth))
         {
             if (!f.IsMap) sb.Append('[').Append(f.Index).Append(']');
             else if (f.Key is string s && IsIdentifier(s)) sb.Append('.').Append(s);

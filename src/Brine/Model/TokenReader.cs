@@ -7,7 +7,8 @@ namespace Brine.Model;
 /// <see cref="Tag"/>, <see cref="Anchor"/> and the value property for the kind. A stream holds zero or more
 /// top-level values (documents or records): a JSON Lines file, a YAML stream, concatenated BSON.
 /// </summary>
-/// <remarks>Value properties are plain fields on purpose: readers set them without allocation or copying.</remarks>
+/// <remarks>Value properties are plain fields on purpose: readers set them without allocation or copying
+/// (all but <see cref="StringValue"/>, which a reader may make lazily).</remarks>
 public abstract class TokenReader : IDisposable
 {
     public TokenKind Kind { get; protected set; }
@@ -26,7 +27,15 @@ public abstract class TokenReader : IDisposable
     public double DoubleValue;
     public DecimalNumber DecimalValue;
     /// <summary>The string, or for <see cref="TokenKind.Alias"/> the anchor it refers to.</summary>
-    public string? StringValue;
+    /// <remarks>A property, not a field, so that a reader may make the string only when someone asks for it
+    /// (<see cref="DeferStringValue"/>): a conversion that copies UTF-8 through <see cref="TryGetUtf8"/> allocates none.</remarks>
+    public string? StringValue
+    {
+        get => _stringDeferred ? LoadStringValue() : _stringValue;
+        protected set { _stringValue = value; _stringDeferred = false; }
+    }
+    string? _stringValue;
+    bool _stringDeferred;
     public byte[]? BytesValue;
     public Timestamp TimestampValue;
     public DateOnly DateValue;
@@ -48,7 +57,21 @@ public abstract class TokenReader : IDisposable
     /// <summary>For the current string token: its UTF-8 bytes when the reader holds them already (no transcoding needed).</summary>
     public virtual bool TryGetUtf8(out ReadOnlySpan<byte> utf8) { utf8 = default; return false; }
 
-    protected void ResetNodeInfo() { Tag = null; Anchor = null; Count = -1; BigValue = null; }
+    protected void ResetNodeInfo() { Tag = null; Anchor = null; Count = -1; BigValue = null; _stringDeferred = false; }
+
+    /// <summary>Marks the current string as not made yet: the first read of <see cref="StringValue"/> calls <see cref="MakeStringValue"/>.</summary>
+    protected void DeferStringValue() => _stringDeferred = true;
+
+    /// <summary>Makes the current token's string, for a reader that deferred it; it must stay valid until the next <see cref="Read"/>.</summary>
+    protected virtual string MakeStringValue() => throw new InvalidOperationException(GetType().Name + " deferred a string it cannot make");
+
+    string LoadStringValue()
+    {
+        var s = MakeStringValue();
+        _stringValue = s;
+        _stringDeferred = false;
+        return s;
+    }
 
     protected BrineFormatException Error(string message) => new(FormatName, Location, message);
 

@@ -212,6 +212,30 @@ public class JsonReaderTests
     }
 
     [Fact]
+    public void References_are_found_wherever_they_fall_against_the_prescan_chunks()
+    {
+        // The prescan reads 1 MiB at a time: put each marker across and around that edge.
+        const int Chunk = 1 << 20;
+        var head = """[{"a": 1}, {"$id": "r", "b": 2}, """u8.ToArray();
+        foreach (var marker in new[] { """{"py/id": 1}""", """{"$ref": "r"}""" })
+            for (int at = Chunk - 72; at <= Chunk + 2; at++)
+            {
+                int pad = at - head.Length - 4; // the marker starts after `"…", `
+                var text = new MemoryStream();
+                text.Write(head);
+                text.WriteByte((byte)'"'); text.Write(Enumerable.Repeat((byte)'x', pad).ToArray()); text.Write("\", "u8);
+                Assert.Equal(at, text.Length);
+                text.Write(Encoding.UTF8.GetBytes(marker + "]"));
+                text.Position = 0;
+                var pre = Brine.Formats.Json.ReferencePrescan.Scan(text);
+                Assert.True(marker.Contains("py/id") ? pre.PyIds.Contains(1) : pre.Refs.Contains("r"), $"{marker} at {at} not found");
+                using var r = JsonText.Json.CreateReader(text, ReadOptions.Default);
+                var n = NodeBuilder.ReadAll(r).Single();
+                Assert.Same(n[marker.Contains("py/id") ? 0 : 1], n[3]);
+            }
+    }
+
+    [Fact]
     public void Reference_to_an_unknown_object_is_refused()
     {
         var e = Assert.Throws<BrineFormatException>(() => JsonText.Read("""[[1], {"py/id": 7}]"""));

@@ -120,8 +120,8 @@ internal sealed class JsonTokenReader : TokenReader
                         return true;
                     }
                     Kind = TokenKind.String;
-                    StringValue = _scan.GetName(t);
-                    if (!t.Escaped) { _utf8Start = t.ValueStart; _utf8Length = t.ValueLength; }
+                    if (t.Escaped) StringValue = t.Unescaped;
+                    else Defer(ref t, isName: true);
                     return true;
                 }
                 case JsonTokenType.String: String(ref t); return true;
@@ -256,7 +256,8 @@ internal sealed class JsonTokenReader : TokenReader
     int Counted(bool alsoStateId = false)
     {
         int id = _nextId++;
-        if (_pyIds is not null && (_pyIds.Contains(id) || (alsoStateId && _pyIds.Contains(id + 1)))) Anchor = AnchorOf(id);
+        // Most files refer to nothing: then no lookup per container.
+        if (_pyIds is { Count: > 0 } && (_pyIds.Contains(id) || (alsoStateId && _pyIds.Contains(id + 1)))) Anchor = AnchorOf(id);
         return id;
     }
 
@@ -311,8 +312,31 @@ internal sealed class JsonTokenReader : TokenReader
     void String(ref RawToken t)
     {
         Kind = TokenKind.String;
-        StringValue = _scan.GetValueString(t);
-        if (!t.Escaped) { _utf8Start = t.ValueStart; _utf8Length = t.ValueLength; }
+        if (t.Escaped) StringValue = t.Unescaped;
+        else Defer(ref t, isName: false);
+    }
+
+    /// <summary>
+    /// Keeps where an unescaped string lies instead of making it: <see cref="TryGetUtf8"/> hands out the bytes, and
+    /// <see cref="TokenReader.StringValue"/> is made on first use. The bytes are checked for UTF-8 here, as
+    /// making the string would, so that bad input fails at the same place either way.
+    /// </summary>
+    void Defer(ref RawToken t, bool isName)
+    {
+        var bytes = _scan.ValueOf(t);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) { StringValue = _scan.GetString(t); return; } // throws with the location
+        _utf8Start = t.ValueStart;
+        _utf8Length = t.ValueLength;
+        _deferredIsName = isName;
+        DeferStringValue();
+    }
+
+    bool _deferredIsName;
+
+    protected override string MakeStringValue()
+    {
+        var bytes = _scan.Slice(_utf8Start, _utf8Length);
+        return _deferredIsName ? _scan.GetName(bytes) : _scan.GetValueString(bytes);
     }
 
     void Number(ref RawToken t)

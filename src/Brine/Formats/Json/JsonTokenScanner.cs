@@ -98,38 +98,39 @@ internal sealed class JsonTokenScanner
         }
     }
 
+    /// <summary>Text from bytes already checked to be UTF-8 (see <see cref="JsonTokenReader"/>).</summary>
+    static string Decode(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
+
     /// <summary>
-    /// The text of a property name. Names repeat (every record has the same keys), so recent names are kept
+    /// The text of an unescaped property name, from its bytes (checked UTF-8). Names repeat (every record has the same keys), so recent names are kept
     /// in a small table keyed by their bytes: a hit costs a hash and a compare instead of decoding and allocating.
     /// </summary>
-    public string GetName(in RawToken t)
+    public string GetName(ReadOnlySpan<byte> bytes)
     {
-        if (t.Escaped || t.ValueLength is 0 or > 64) return GetString(t);
-        var bytes = _buf.AsSpan(t.ValueStart, t.ValueLength);
+        if (bytes.Length is 0 or > 64) return Decode(bytes);
         // A cheap hash is enough: a collision only costs a miss.
         uint h = (uint)bytes.Length * 0x9E3779B1u ^ bytes[0] ^ ((uint)bytes[^1] << 3) ^ ((uint)bytes[bytes.Length / 2] << 6);
         int slot = (int)((h ^ (h >> 16)) & (NameSlots - 1));
         ref var entry = ref _names[slot];
         if (entry.Bytes is not null && bytes.SequenceEqual(entry.Bytes)) return entry.Text;
-        var text = GetString(t);
+        var text = Decode(bytes);
         entry = (bytes.ToArray(), text);
         return text;
     }
 
     /// <summary>
-    /// The text of a string value. Short values repeat often (codes, flags, enum names): up to 8 bytes they are
+    /// The text of an unescaped string value, from its bytes (checked UTF-8). Short values repeat often (codes, flags, enum names): up to 8 bytes they are
     /// packed into a number that keys a small table, so a repeat costs no allocation.
     /// </summary>
-    public string GetValueString(in RawToken t)
+    public string GetValueString(ReadOnlySpan<byte> bytes)
     {
-        if (t.Escaped || t.ValueLength is 0 or > 7) return GetString(t);
-        var bytes = _buf.AsSpan(t.ValueStart, t.ValueLength);
+        if (bytes.Length is 0 or > 7) return Decode(bytes);
         ulong key = (ulong)bytes.Length << 56;
         for (int i = 0; i < bytes.Length; i++) key |= (ulong)bytes[i] << (8 * i);
         int slot = (int)((key * 0x9E3779B97F4A7C15ul) >> 56) & (ShortSlots - 1);
         ref var entry = ref _shorts[slot];
         if (entry.Key == key && entry.Text is not null) return entry.Text;
-        var text = GetString(t);
+        var text = Decode(bytes);
         entry = (key, text);
         return text;
     }

@@ -9,10 +9,11 @@ namespace Brine.Formats.MessagePack;
 /// <summary>
 /// Writes Brine tokens as MessagePack with MessagePack-CSharp's <see cref="MessagePackWriter"/>, always in the
 /// smallest encoding. MessagePack puts a container's item count in its header, so a container whose count is
-/// unknown (-1) is written to a side buffer with a placeholder for its header, and its header is filled in
-/// when it ends (nested unknown containers share the one side buffer, so each byte is copied once). The
-/// outermost unknown-length list of a top-level value on a seekable stream is not buffered: an array32 header
-/// is written and its count patched at the end, so a huge list streams in constant memory.
+/// unknown (-1) is kept in the output buffer until it ends, behind a one-byte placeholder for its header; at its
+/// end the header is written there, and only when the count needs a longer header (16 items or more) are the
+/// container's bytes moved up to make room. Records are mostly small maps, so most containers are never moved.
+/// The outermost unknown-length list of a top-level value on a seekable stream is not buffered: an array32
+/// header is written and its count patched at the end, so a huge list streams in constant memory.
 /// </summary>
 public sealed class MessagePackTokenWriter : TokenWriter
 {
@@ -20,9 +21,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
 
     readonly Stream _out;
     readonly OutputBuffer _main = new();
-    // Bytes of unknown-length containers, with the places where their headers go.
-    readonly OutputBuffer _pending = new(1 << 12);
-    readonly List<(int pos, bool isMap, long count)> _slots = new();
+    // Unknown-length containers still open: while any is, the buffer cannot be flushed.
     int _openUnknown;
 
     struct Frame
@@ -30,7 +29,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
         public bool IsMap;
         public long Declared;  // items expected (entries × 2 for maps), or -1
         public long Items;
-        public int Slot;       // index into _slots, or -1
+        public int HeaderAt;   // buffer offset of the placeholder byte of an unknown-length header, or -1
         public long PatchAt;   // stream position of a patched array32 header, or -1
     }
     Frame[] _frames = new Frame[16];
@@ -41,9 +40,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
 
     public override string FormatName => "msgpack";
     /// <summary>The most bytes the writer holds at the moment, for tests of streaming.</summary>
-    internal int BufferedBytes => _main.Capacity + _pending.Capacity;
-
-    OutputBuffer Target => _openUnknown > 0 ? _pending : _main;
+    internal int BufferedBytes => _main.Capacity;
 
     /// <summary>Counts the node in its container and forgets the tag and anchor (MessagePack has neither).</summary>
     void BeginNode()
@@ -60,21 +57,21 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteNull()
     {
         BeginNode();
-        Target.WriteByte(MessagePackCode.Nil);
+        _main.WriteByte(MessagePackCode.Nil);
         AfterNode();
     }
 
     public override void WriteBool(bool value)
     {
         BeginNode();
-        Target.WriteByte(value ? MessagePackCode.True : MessagePackCode.False);
+        _main.WriteByte(value ? MessagePackCode.True : MessagePackCode.False);
         AfterNode();
     }
 
     public override void WriteInt(long value)
     {
         BeginNode();
-        WriteInteger(Target, value);
+        WriteInteger(_main, value);
         AfterNode();
     }
 
@@ -132,7 +129,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
         if (value.Sign > 0 && value <= ulong.MaxValue)
         {
             BeginNode();
-            var w = new MessagePackWriter(Target); w.Write((ulong)value); w.Flush();
+            var w = new MessagePackWriter(_main); w.Write((ulong)value); w.Flush();
             AfterNode();
             return;
         }
@@ -142,7 +139,11 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteFloat(double value)
     {
         BeginNode();
-        var w = new MessagePackWriter(Target); w.Write(value); w.Flush();
+        // float64 always, as MessagePackWriter.Write(double) writes it; by hand for the cost (see WriteInteger).
+        var span = _main.GetSpan(9);
+        span[0] = MessagePackCode.Float64;
+        BinaryPrimitives.WriteDoubleBigEndian(span[1..], value);
+        _main.Advance(9);
         AfterNode();
     }
 
@@ -159,7 +160,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteString(string value)
     {
         BeginNode();
-        var w = new MessagePackWriter(Target); w.Write(value); w.Flush();
+        var w = new MessagePackWriter(_main); w.Write(value); w.Flush();
         AfterNode();
     }
 
@@ -167,9 +168,11 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteStringUtf8(ReadOnlySpan<byte> utf8)
     {
         BeginNode();
-        var o = Target;
-        WriteStringHeader(o, utf8.Length);
-        o.Write(utf8);
+        var o = _main;
+        var span = o.GetSpan(utf8.Length + 5);
+        int n = utf8.Length;
+        if (n < 32) { span[0] = (byte)(MessagePackCode.MinFixStr | n); utf8.CopyTo(span[1..]); o.Advance(n + 1); }
+        else { WriteStringHeader(o, n); o.Write(utf8); }
         AfterNode();
     }
 
@@ -178,7 +181,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
     {
         var tag = PendingTag;
         BeginNode();
-        var w = new MessagePackWriter(Target);
+        var w = new MessagePackWriter(_main);
         if (tag is not null && MessagePackFormat.TryParseExtTag(tag, out sbyte code))
         {
             w.WriteExtensionFormatHeader(new ExtensionHeader(code, value.Length));
@@ -202,7 +205,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
             else { BinaryPrimitives.WriteUInt64BigEndian(b, ((ulong)ns << 34) | (ulong)s); n = 8; }
         }
         else { BinaryPrimitives.WriteUInt32BigEndian(b, ns); BinaryPrimitives.WriteInt64BigEndian(b[4..], s); n = 12; }
-        var w = new MessagePackWriter(Target);
+        var w = new MessagePackWriter(_main);
         w.WriteExtensionFormatHeader(new ExtensionHeader(ReservedMessagePackExtensionTypeCode.DateTime, n));
         w.WriteRaw(b[..n]);
         w.Flush();
@@ -228,8 +231,8 @@ public sealed class MessagePackTokenWriter : TokenWriter
         BeginNode();
         if (_depth == _frames.Length) Array.Resize(ref _frames, _depth * 2);
         ref var f = ref _frames[_depth];
-        f = new Frame { IsMap = isMap, Declared = count < 0 ? -1 : (isMap ? 2L * count : count), Slot = -1, PatchAt = -1 };
-        if (count >= 0) WriteContainerHeader(Target, isMap, (uint)count);
+        f = new Frame { IsMap = isMap, Declared = count < 0 ? -1 : (isMap ? 2L * count : count), HeaderAt = -1, PatchAt = -1 };
+        if (count >= 0) WriteContainerHeader(_main, isMap, (uint)count);
         else if (_depth == 0 && !isMap && _out.CanSeek)
         {
             // Constant memory for a huge top-level list: a fixed-width array32 header, patched at the end.
@@ -239,8 +242,8 @@ public sealed class MessagePackTokenWriter : TokenWriter
         }
         else
         {
-            f.Slot = _slots.Count;
-            _slots.Add((_pending.Length, isMap, 0));
+            f.HeaderAt = _main.Length;
+            _main.WriteByte(0);
             _openUnknown++;
         }
         _depth++;
@@ -257,10 +260,17 @@ public sealed class MessagePackTokenWriter : TokenWriter
         long count = isMap ? f.Items / 2 : f.Items;
         if (count > uint.MaxValue) throw Error($"a {(isMap ? "map" : "list")} of {count:N0} {(isMap ? "entries" : "items")} exceeds MessagePack's limit of 4,294,967,295");
         _depth--;
-        if (f.Slot >= 0)
+        if (f.HeaderAt >= 0)
         {
-            _slots[f.Slot] = (_slots[f.Slot].pos, isMap, count);
-            if (--_openUnknown == 0) EmitPending();
+            // The header's placeholder is one byte; a longer header moves the container's items up. Every open
+            // container's placeholder lies before this one, so their offsets stay right.
+            int size = count < 16 ? 1 : count <= ushort.MaxValue ? 3 : 5;
+            if (size > 1) _main.InsertGap(f.HeaderAt + 1, size - 1);
+            int end = _main.Length;
+            _main.Length = f.HeaderAt;
+            WriteContainerHeader(_main, isMap, (uint)count);
+            _main.Length = end;
+            _openUnknown--;
         }
         else if (f.PatchAt >= 0)
         {
@@ -273,31 +283,6 @@ public sealed class MessagePackTokenWriter : TokenWriter
             _out.Position = end;
         }
         AfterNode();
-    }
-
-    /// <summary>Copies the side buffer to the output with every header in its place, in the smallest encoding.</summary>
-    void EmitPending()
-    {
-        var bytes = _pending.Written;
-        int prev = 0;
-        foreach (var (pos, isMap, count) in _slots)
-        {
-            CopyOut(bytes[prev..pos]);
-            WriteContainerHeader(_main, isMap, (uint)count);
-            prev = pos;
-            if (_main.Length >= FlushThreshold) _main.FlushTo(_out);
-        }
-        CopyOut(bytes[prev..]);
-        _slots.Clear();
-        _pending.Length = 0;
-    }
-
-    /// <summary>Appends to the output; a long run goes straight to the stream instead of growing the buffer.</summary>
-    void CopyOut(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length < FlushThreshold) { _main.Write(bytes); return; }
-        _main.FlushTo(_out);
-        _out.Write(bytes);
     }
 
     public override void WriteAlias(string anchor) =>
@@ -313,7 +298,6 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void Dispose()
     {
         _main.Release();
-        _pending.Release();
         base.Dispose();
     }
 }

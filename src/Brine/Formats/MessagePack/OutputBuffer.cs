@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Brine.Formats.MessagePack;
 
@@ -21,11 +22,32 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
 
     public Memory<byte> GetMemory(int sizeHint = 0) { Ensure(sizeHint); return _data.AsMemory(Length); }
 
-    public Span<byte> GetSpan(int sizeHint = 0) { Ensure(sizeHint); return _data.AsSpan(Length); }
+    // The fast paths are small enough to inline into the writers' per-token code; growing is the rare call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        if ((uint)(_data.Length - Length) < (uint)Math.Max(sizeHint, 16)) Ensure(sizeHint);
+        return _data.AsSpan(Length);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteByte(byte b) { if (Length == _data.Length) Ensure(1); _data[Length++] = b; }
 
-    public void Write(ReadOnlySpan<byte> bytes) { Ensure(bytes.Length); bytes.CopyTo(_data.AsSpan(Length)); Length += bytes.Length; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (_data.Length - Length < bytes.Length) Ensure(bytes.Length);
+        bytes.CopyTo(_data.AsSpan(Length));
+        Length += bytes.Length;
+    }
+
+    /// <summary>Moves the bytes from <paramref name="at"/> on up by <paramref name="count"/>, leaving a gap to fill.</summary>
+    public void InsertGap(int at, int count)
+    {
+        Ensure(count);
+        _data.AsSpan(at, Length - at).CopyTo(_data.AsSpan(at + count));
+        Length += count;
+    }
 
     void Ensure(int sizeHint)
     {
