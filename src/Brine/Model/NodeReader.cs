@@ -74,19 +74,7 @@ public sealed class NodeReader : TokenReader
             case TokenKind.StartMap:
                 if (_expand && !_open.Add(n)) throw new BrineFormatException("tree", "", "cycle: a map contains itself; it cannot be expanded");
                 Count = n.Entries!.Count; _stack.Push((n, 0, true)); break;
-            case TokenKind.Null: break;
-            case TokenKind.Bool: BoolValue = (bool)n.Value!; break;
-            case TokenKind.Int:
-                if (n.Value is long l) Int64Value = l; else BigValue = (BigInteger)n.Value!;
-                break;
-            case TokenKind.Float: DoubleValue = (double)n.Value!; break;
-            case TokenKind.Decimal: DecimalValue = (DecimalNumber)n.Value!; break;
-            case TokenKind.String: StringValue = (string)n.Value!; break;
-            case TokenKind.Bytes: BytesValue = (byte[])n.Value!; break;
-            case TokenKind.Timestamp: TimestampValue = (Timestamp)n.Value!; break;
-            case TokenKind.Date: DateValue = (DateOnly)n.Value!; break;
-            case TokenKind.Time: TimeValue = (TimeOnly)n.Value!; break;
-            case TokenKind.Uuid: UuidValue = (Guid)n.Value!; break;
+            default: LoadScalar(n); break;
         }
     }
 

@@ -57,6 +57,27 @@ public abstract class TokenReader : IDisposable
     /// <summary>For the current string token: its UTF-8 bytes when the reader holds them already (no transcoding needed).</summary>
     public virtual bool TryGetUtf8(out ReadOnlySpan<byte> utf8) { utf8 = default; return false; }
 
+    /// <summary>Sets <see cref="Kind"/> and the value of a scalar node (for readers that walk a <see cref="Node"/> graph).</summary>
+    protected void LoadScalar(Node n)
+    {
+        Kind = n.Kind;
+        switch (n.Kind)
+        {
+            case TokenKind.Bool: BoolValue = (bool)n.Value!; break;
+            case TokenKind.Int:
+                if (n.Value is long l) Int64Value = l; else BigValue = (BigInteger)n.Value!;
+                break;
+            case TokenKind.Float: DoubleValue = (double)n.Value!; break;
+            case TokenKind.Decimal: DecimalValue = (DecimalNumber)n.Value!; break;
+            case TokenKind.String: StringValue = (string)n.Value!; break;
+            case TokenKind.Bytes: BytesValue = (byte[])n.Value!; break;
+            case TokenKind.Timestamp: TimestampValue = (Timestamp)n.Value!; break;
+            case TokenKind.Date: DateValue = (DateOnly)n.Value!; break;
+            case TokenKind.Time: TimeValue = (TimeOnly)n.Value!; break;
+            case TokenKind.Uuid: UuidValue = (Guid)n.Value!; break;
+        }
+    }
+
     protected void ResetNodeInfo() { Tag = null; Anchor = null; Count = -1; BigValue = null; _stringDeferred = false; }
 
     /// <summary>Marks the current string as not made yet: the first read of <see cref="StringValue"/> calls <see cref="MakeStringValue"/>.</summary>
