@@ -46,6 +46,21 @@ public abstract class TokenWriter : IDisposable
     /// <summary>Ends the stream: closes documents and flushes. Nothing may be written after.</summary>
     public abstract void Finish();
 
+    /// <summary>Refuses a string holding a lone UTF-16 surrogate, which UTF-8 formats cannot keep (the encoder would
+    /// silently write U+FFFD instead).</summary>
+    protected void RequireWellFormed(string value)
+    {
+        var span = value.AsSpan();
+        int i = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (i >= 0)
+        {
+            bool pair = char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]);
+            if (!pair) throw Error($"a string holds a lone UTF-16 surrogate (U+{(int)span[i]:X4} at index {i}); {FormatName} text is UTF-8 and cannot keep it");
+            int next = span[(i + 2)..].IndexOfAnyInRange('\uD800', '\uDFFF');
+            i = next < 0 ? -1 : i + 2 + next;
+        }
+    }
+
     protected BrineFormatException Error(string message) => new(FormatName, "", message);
 
     public virtual void Dispose() { GC.SuppressFinalize(this); }

@@ -243,7 +243,8 @@ public sealed class JsonProfile : FormatProfile
     public override GenOptions Carried => new() { NonFinite = false, Cycles = KeepReferences };
 
     protected override string? RefusedNode(Node n) =>
-        n.Kind == TokenKind.Float && !double.IsFinite((double)n.Value!) ? "NaN and ±Infinity have no JSON number" : null;
+        n.Kind == TokenKind.Float && !double.IsFinite((double)n.Value!) ? "NaN and ±Infinity have no JSON number"
+        : HasLoneSurrogate(n) ? "a lone surrogate has no UTF-8 form" : null;
 
     // jsonpickle has no reference to a tuple or a set: the writer writes them again where they recur, and with them
     // every node inside that has no anchor of its own (one shared only through the tuple).
@@ -280,7 +281,8 @@ public sealed class MessagePackProfile : FormatProfile
 
     public override GenOptions Carried => new() { BigInts = false };
 
-    protected override string? RefusedNode(Node n) => IsBeyond64Bits(n) ? "an integer beyond 64 bits" : null;
+    protected override string? RefusedNode(Node n) => IsBeyond64Bits(n) ? "an integer beyond 64 bits"
+        : HasLoneSurrogate(n) ? "a lone surrogate has no UTF-8 form" : null;
 
     protected override Node Scalar(Node n) => n.Kind switch
     {
@@ -305,6 +307,8 @@ public sealed class CborProfile : FormatProfile
     public CborProfile() : base("cbor", false) { }
 
     public override GenOptions Carried => new() { Cycles = true };
+
+    protected override string? RefusedNode(Node n) => HasLoneSurrogate(n) ? "a lone surrogate has no UTF-8 form" : null;
 
     protected override Node Scalar(Node n) => n.Kind switch
     {

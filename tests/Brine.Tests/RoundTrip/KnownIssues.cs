@@ -14,10 +14,6 @@ public sealed record KnownIssue(string Name, string[] Formats, string MessageCon
 
     public static readonly KnownIssue[] All =
     {
-        // The writers encode strings as UTF-8 with replacement: a lone surrogate silently becomes U+FFFD. Pickle
-        // documents it; these formats neither document it nor refuse (BSON refuses, XML keeps it as string-base64).
-        new("json, msgpack, cbor: a lone UTF-16 surrogate silently becomes U+FFFD (undocumented; BSON refuses, XML keeps)", new[] { "json", "jsonl", "msgpack", "cbor" },
-            "\"", roots => FormatProfile.Walk(roots).Any(FormatProfile.HasLoneSurrogate), "→ U+FFFD, silently (bug)"),
     };
 
     static long WallSeconds(Timestamp t) => t.UnixSeconds + (t.OffsetMinutes ?? 0) * 60L;

@@ -134,7 +134,7 @@ public sealed class CborTokenWriter : TokenWriter
         AfterNode();
     }
 
-    public override void WriteString(string value) { BeginNode(); _w.WriteTextString(value); AfterNode(); }
+    public override void WriteString(string value) { RequireWellFormed(value); BeginNode(); _w.WriteTextString(value); AfterNode(); }
 
     /// <summary>Copies UTF-8 straight through (CborWriter takes only UTF-16 text).</summary>
     public override void WriteStringUtf8(ReadOnlySpan<byte> utf8)

@@ -132,6 +132,7 @@ internal sealed class JsonTokenWriter : TokenWriter
 
     public override void WriteString(string value)
     {
+        RequireWellFormed(value);
         if (Scalar(TokenKind.String, value)) { _w.WritePropertyName(value); KeyDone(); return; }
         _w.WriteStringValue(value);
         AfterValue();

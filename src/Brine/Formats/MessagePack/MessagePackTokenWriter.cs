@@ -159,6 +159,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
 
     public override void WriteString(string value)
     {
+        RequireWellFormed(value);
         BeginNode();
         var w = new MessagePackWriter(_main); w.Write(value); w.Flush();
         AfterNode();
