@@ -88,6 +88,31 @@ public sealed class PickleReader : TokenReader
         }
     }
 
+    /// <summary>
+    /// Reads the next pickle straight into CLR objects (<see cref="PickleObjectLoader"/>) when it can: between
+    /// values, on a seekable stream. False (the input rewound to the pickle's start) when the caller must read it
+    /// through tokens instead: the direct path does not cover it, or the stream is at its end.
+    /// </summary>
+    internal bool TryReadObject(Type type, Brine.Objects.ObjectOptions options, Func<Type, Brine.Objects.TypeShape> shapeOf, out object? value)
+    {
+        value = null;
+        var input = _loader.Input;
+        if (_stack.Count != 0 || !input.CanRewind || _loader.HasBuffers || input.AtEnd) return false;
+        long start = input.Position;
+        try
+        {
+            value = new PickleObjectLoader(input, _loader.Options, options, shapeOf).Load(type);
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything the direct path meets that it does not cover, or any error: the Node path reruns the pickle
+            // from its start and gives the result or the error it always gave.
+            input.Rewind(start);
+            return false;
+        }
+    }
+
     /// <summary>Gives an anchor to every node the graph reaches more than once, named after its memo index.</summary>
     void FindShared(Node root)
     {
