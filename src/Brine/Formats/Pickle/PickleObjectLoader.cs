@@ -278,6 +278,13 @@ sealed class PickleObjectLoader
                 if (h > 23 || b[1] > 59 || b[2] > 59 || us > 999_999) throw No("time");
                 return new TimeOnly(h, b[1], b[2]).Add(TimeSpan.FromTicks(us * 10L));
             }
+            case "_codecs.encode" when a is [string s, string enc] && enc.ToLowerInvariant().Replace('_', '-') is "latin1" or "latin-1" or "iso-8859-1" or "iso8859-1" or "l1":
+            {
+                // Protocols 0–2 write bytes (and the datetime states) as a latin-1 str.
+                var bytes = new byte[s.Length];
+                for (int i = 0; i < s.Length; i++) bytes[i] = s[i] <= 0xff ? (byte)s[i] : throw No("latin-1");
+                return bytes;
+            }
             case "decimal.Decimal" when a is [string s] && DecimalNumber.TryParse(s.Trim().Replace("_", ""), out var dec):
                 return dec;
         }
@@ -378,7 +385,25 @@ sealed class PickleObjectLoader
         return true;
     }
 
+    /// <summary>Lists and dicts are converted recursively: deeper nesting than this goes to the Node path, which has no recursion.</summary>
+    const int MaxNesting = 500;
+    int _nesting;
+
     object? ListTo(IReadOnlyList<object?> items, object holder, bool isTuple, Type u)
+    {
+        if (++_nesting > MaxNesting) throw No("nesting");
+        try { return ListToCore(items, holder, isTuple, u); }
+        finally { _nesting--; }
+    }
+
+    object? DictTo(PyDict d, Type u)
+    {
+        if (++_nesting > MaxNesting) throw No("nesting");
+        try { return DictToCore(d, u); }
+        finally { _nesting--; }
+    }
+
+    object? ListToCore(IReadOnlyList<object?> items, object holder, bool isTuple, Type u)
     {
         ref object? converted = ref holder is PyList pl ? ref pl.Converted : ref ((PyTuple)holder).Converted;
         if (Reuse(converted, u, out var done)) return done;
@@ -422,7 +447,7 @@ sealed class PickleObjectLoader
         throw No("list as " + u);
     }
 
-    object? DictTo(PyDict d, Type u)
+    object? DictToCore(PyDict d, Type u)
     {
         if (Reuse(d.Converted, u, out var done)) return done;
         var type = u;

@@ -88,6 +88,11 @@ public sealed class PickleReader : TokenReader
         }
     }
 
+    /// <summary>Whether <see cref="Brine.Objects.ObjectReader"/> may use the direct path (tests turn it off to compare with the Node path).</summary>
+    internal bool DirectObjects { get; set; } = true;
+    /// <summary>How many values the direct path has read (tests check which path ran).</summary>
+    internal int DirectLoads { get; private set; }
+
     /// <summary>
     /// Reads the next pickle straight into CLR objects (<see cref="PickleObjectLoader"/>) when it can: between
     /// values, on a seekable stream. False (the input rewound to the pickle's start) when the caller must read it
@@ -97,11 +102,12 @@ public sealed class PickleReader : TokenReader
     {
         value = null;
         var input = _loader.Input;
-        if (_stack.Count != 0 || !input.CanRewind || _loader.HasBuffers || input.AtEnd) return false;
+        if (!DirectObjects || _stack.Count != 0 || !input.CanRewind || _loader.HasBuffers || input.AtEnd) return false;
         long start = input.Position;
         try
         {
             value = new PickleObjectLoader(input, _loader.Options, options, shapeOf).Load(type);
+            DirectLoads++;
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
