@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using Brine.Model;
 using Brine.Objects;
@@ -28,14 +29,19 @@ sealed class PickleObjectLoader
     public sealed class Fallback(string why) : Exception(why);
 
     sealed class PyList : List<object?> { public object? Converted; }
-    sealed class PyDict : List<KeyValuePair<object?, object?>> { public object? Converted; }
-    sealed class PyTuple(object?[] items) { public readonly object?[] Items = items; public object? Converted; }
+    sealed class PyDict : List<KeyValuePair<object?, object?>> { public object? Converted; public int MemoIndex = -1; }
+    sealed class PyTuple(object?[] items) { public readonly object?[] Items = items; public object? Converted; public int MemoIndex = -1; }
 
     static readonly UTF8Encoding StrictUtf8 = new(false, true);
     /// <summary>Marks a list or array whose conversion is under way (a cycle through it cannot be restored here).</summary>
     static readonly object InProgress = new();
     /// <summary>A memo slot holding None (an empty slot is null).</summary>
     static readonly object MemoNone = new();
+    /// <summary>
+    /// A memo slot whose value was used up (a BUILD state dict, a datetime's state and argument tuple). Dropping them
+    /// lets them die young instead of surviving in the memo to the end; a later GET of one goes to the Node path.
+    /// </summary>
+    static readonly object Consumed = new();
 
     readonly PickleInput _in;
     readonly ReadOptions _readOptions;
@@ -109,7 +115,15 @@ sealed class PickleObjectLoader
                 case PickleOpcodes.BINBYTES: _stack.Add(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))).ToArray()); break;
                 case PickleOpcodes.EMPTY_LIST: _stack.Add(new PyList()); break;
                 case PickleOpcodes.APPEND: { var item = Pop(); ListTarget().Add(item); break; }
-                case PickleOpcodes.APPENDS: { var items = PopMark(); ListTarget().AddRange(items); break; }
+                case PickleOpcodes.APPENDS:
+                {
+                    int m = MarkAt();
+                    var target = m > 0 ? _stack[m - 1] as PyList : null;
+                    if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("append target");
+                    target.AddRange(CollectionsMarshal.AsSpan(_stack)[m..]);
+                    DropTo(m);
+                    break;
+                }
                 case PickleOpcodes.LIST: { var l = new PyList(); l.AddRange(PopMark()); _stack.Add(l); break; }
                 case PickleOpcodes.EMPTY_TUPLE: _stack.Add(new PyTuple([])); break;
                 case PickleOpcodes.TUPLE: _stack.Add(new PyTuple(PopMark().ToArray())); break;
@@ -119,7 +133,18 @@ sealed class PickleObjectLoader
                 case PickleOpcodes.EMPTY_DICT: _stack.Add(new PyDict()); break;
                 case PickleOpcodes.DICT: { var items = PopMark(); var d = new PyDict(); AddPairs(d, items); _stack.Add(d); break; }
                 case PickleOpcodes.SETITEM: { var v = Pop(); var k = Pop(); var d = DictTarget(); d.Add(new(Key(k), v)); break; }
-                case PickleOpcodes.SETITEMS: { var items = PopMark(); AddPairs(DictTarget(), items); break; }
+                case PickleOpcodes.SETITEMS:
+                {
+                    int m = MarkAt();
+                    var target = m > 0 ? _stack[m - 1] as PyDict : null;
+                    if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("setitems target");
+                    var items = CollectionsMarshal.AsSpan(_stack)[m..];
+                    if (items.Length % 2 != 0) throw No("odd items");
+                    target.EnsureCapacity(target.Count + items.Length / 2);
+                    for (int i = 0; i < items.Length; i += 2) target.Add(new(Key(items[i]), items[i + 1]));
+                    DropTo(m);
+                    break;
+                }
                 case PickleOpcodes.GLOBAL:
                 {
                     var module = GlobalPart(); var name = GlobalPart();
@@ -174,6 +199,16 @@ sealed class PickleObjectLoader
 
     object? Top() => _stack.Count > Floor ? _stack[^1] : throw No("underflow");
 
+    /// <summary>The stack index of the topmost MARK.</summary>
+    int MarkAt() => _marks.Count > 0 ? _marks[^1] : throw No("no mark");
+
+    /// <summary>Removes the items above the topmost MARK (at <paramref name="m"/>) and the MARK.</summary>
+    void DropTo(int m)
+    {
+        _marks.RemoveAt(_marks.Count - 1);
+        _stack.RemoveRange(m, _stack.Count - m);
+    }
+
     List<object?> PopMark()
     {
         if (_marks.Count == 0) throw No("no mark");
@@ -189,13 +224,16 @@ sealed class PickleObjectLoader
         if (index < 0 || index > 1 << 26) throw No("memo index");
         if (index >= _memo.Length) Array.Resize(ref _memo, (int)Math.Max(index + 1, _memo.Length * 2L));
         if (_memo[index] is null) _memoCount++;
-        _memo[index] = Top() ?? MemoNone;
+        var v = Top();
+        _memo[index] = v ?? MemoNone;
+        if (v is PyDict { MemoIndex: < 0 } d) d.MemoIndex = (int)index;
+        else if (v is PyTuple { MemoIndex: < 0 } t) t.MemoIndex = (int)index;
     }
 
     object? MemoGet(long index)
     {
         var v = index >= 0 && index < _memo.Length ? _memo[index] : null;
-        if (v is null) throw No("memo get");
+        if (v is null || ReferenceEquals(v, Consumed)) throw No("memo get");
         return ReferenceEquals(v, MemoNone) ? null : v;
     }
 
@@ -253,12 +291,33 @@ sealed class PickleObjectLoader
             if (k is not string name || shape.Find(name) is not { Set: { } set } m) throw No("member");
             set(target, To(v, m.Type));
         }
+        Release(d.MemoIndex, d);
+    }
+
+    void Release(int index, object value)
+    {
+        if (index >= 0 && ReferenceEquals(_memo[index], value)) _memo[index] = Consumed;
+    }
+
+    /// <summary>Releases a REDUCE's argument tuple and its state bytes (memoized just before the tuple).</summary>
+    void ReleaseArgs(PyTuple t)
+    {
+        if (t.MemoIndex < 0) return;
+        Release(t.MemoIndex, t);
+        if (t.Items is [byte[] b]) Release(t.MemoIndex - 1, b);
     }
 
     object? Reduce(object? f, object? args)
     {
         if (f is not PyGlobal g || args is not PyTuple t) throw No("REDUCE form");
         var a = t.Items;
+        var value = ReduceCore(g, a);
+        if (a is [byte[]]) ReleaseArgs(t);
+        return value;
+    }
+
+    static object ReduceCore(PyGlobal g, object?[] a)
+    {
         switch (g.FullName)
         {
             case "datetime.datetime" when a is [byte[] { Length: 10 } b]:
