@@ -17,6 +17,9 @@ sealed class PickleInput
         if (stream.CanSeek) _origin = stream.Position;
     }
 
+    /// <summary>Bytes read from the stream but not yet taken.</summary>
+    public int Buffered => _len - _pos;
+
     /// <summary>Whether <see cref="Rewind"/> can go back to an earlier offset (the stream is seekable).</summary>
     public bool CanRewind => _origin >= 0;
 

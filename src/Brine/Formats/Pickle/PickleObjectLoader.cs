@@ -59,9 +59,11 @@ sealed class PickleObjectLoader
     Type? _lastType;
     TypeShape? _lastShape;
 
-    public PickleObjectLoader(PickleInput input, ReadOptions readOptions, ObjectOptions options, Func<Type, TypeShape> shapeOf)
+    /// <param name="sizeHint">The bytes left in the stream, when known: the memo is sized for them at once (a pickle of records memoizes about one value per dozen bytes), rather than grown by copying.</param>
+    public PickleObjectLoader(PickleInput input, ReadOptions readOptions, ObjectOptions options, Func<Type, TypeShape> shapeOf, long sizeHint = 0)
     {
         _in = input; _readOptions = readOptions; _options = options; _shapeOf = shapeOf;
+        if (sizeHint > 12 * 256) _memo = new object?[Math.Min(sizeHint / 12, 1 << 24)];
     }
 
     static Fallback No(string why) => new(why);
@@ -253,7 +255,7 @@ sealed class PickleObjectLoader
     }
 
     /// <summary>Whether a stack value is an instance this loader created (the only values not of the fixed raw kinds).</summary>
-    static bool IsInstance(object? o) => o is not (null or string or long or double or bool or byte[] or BigInteger or Timestamp or DateOnly
+    static bool IsInstance(object? o) => o is not (null or string or long or double or bool or byte[] or BigInteger or DateTime or DateOnly
         or TimeOnly or DecimalNumber or PyList or PyDict or PyTuple or PyGlobal);
 
     // ---- classes ----
@@ -325,9 +327,8 @@ sealed class PickleObjectLoader
                 int us = (b[7] << 16) | (b[8] << 8) | b[9];
                 if (us > 999_999) throw No("datetime");
                 var wall = new DateTime(b[0] * 256 + b[1], b[2] & 0x7f, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified);
-                // Whole seconds since the epoch of the wall time (the microseconds are kept apart), as the Node path computes them.
-                long secs = (wall.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
-                return new Timestamp(secs, us * 1000, null);
+                // A naive datetime stays the wall time it is (a Timestamp without offset is made only if another type asks: NodeOf).
+                return wall.AddTicks(us * 10L);
             }
             case "datetime.date" when a is [byte[] { Length: 4 } b]:
                 return new DateOnly(b[0] * 256 + b[1], b[2], b[3]);
@@ -404,7 +405,7 @@ sealed class PickleObjectLoader
             case long l when u == typeof(int) && l is >= int.MinValue and <= int.MaxValue: return (int)l;
             case double when u == typeof(double) || u == typeof(object): return v;
             case bool when u == typeof(bool) || u == typeof(object): return v;
-            case Timestamp ts when u == typeof(DateTime): return ScalarConversion.ToDateTime(ts);
+            case DateTime when u == typeof(DateTime) || u == typeof(object): return v;
             case PyList list: return ListTo(list, list, isTuple: false, u);
             case PyTuple tuple: return ListTo(tuple.Items, tuple, isTuple: true, u);
             case PyDict dict: return DictTo(dict, u);
@@ -428,12 +429,21 @@ sealed class PickleObjectLoader
         double d => Node.Float(d),
         bool b => Node.Bool(b),
         byte[] b => Node.Bytes(b),
-        Timestamp ts => Node.Timestamp(ts),
+        DateTime dt => Node.Timestamp(NaiveTimestamp(dt)),
         DateOnly d => Node.Date(d),
         TimeOnly t => Node.Time(t),
         DecimalNumber d => Node.Decimal(d),
         _ => throw No("scalar"),
     };
+
+    /// <summary>The Timestamp the Node path makes of a naive datetime: floor seconds since the epoch of the wall time, and the rest.</summary>
+    static Timestamp NaiveTimestamp(DateTime wall)
+    {
+        long rel = wall.Ticks - DateTime.UnixEpoch.Ticks;
+        long secs = rel / TimeSpan.TicksPerSecond, rem = rel % TimeSpan.TicksPerSecond;
+        if (rem < 0) { secs--; rem += TimeSpan.TicksPerSecond; }
+        return new Timestamp(secs, (int)(rem * 100), null);
+    }
 
     /// <summary>The converted form of a list or dict already handed out, when it is one the declared type accepts.</summary>
     static bool Reuse(object? converted, Type u, out object? result)

@@ -106,7 +106,8 @@ public sealed class PickleReader : TokenReader
         long start = input.Position;
         try
         {
-            value = new PickleObjectLoader(input, _loader.Options, options, shapeOf).Load(type);
+            long left = _input.CanSeek ? _input.Length - _input.Position + input.Buffered : 0;
+            value = new PickleObjectLoader(input, _loader.Options, options, shapeOf, left).Load(type);
             DirectLoads++;
             return true;
         }
