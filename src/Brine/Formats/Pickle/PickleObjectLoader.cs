@@ -260,9 +260,20 @@ sealed class PickleObjectLoader
 
     // ---- classes ----
 
+    /// <summary>What NEWOBJ of a class global makes, decided once per global (the memo hands back the same global object).</summary>
+    readonly Dictionary<PyGlobal, (TypeShape shape, bool staticOnly)> _classes = new(ReferenceEqualityComparer.Instance);
+
     object NewObject(object? cls, object? args)
     {
         if (cls is not PyGlobal g || args is not PyTuple { Items.Length: 0 }) throw No("NEWOBJ form");
+        if (!_classes.TryGetValue(g, out var c)) _classes[g] = c = ClassOf(g);
+        var o = c.shape.Create!();
+        if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
+        return o;
+    }
+
+    (TypeShape shape, bool staticOnly) ClassOf(PyGlobal g)
+    {
         if (g.Module is "builtins" or "copyreg" or "datetime" or "decimal" or "uuid" or "collections" || PickleGlobals.IsRefused(g, newObj: true, null))
             throw No("global " + g.FullName);
         var name = g.FullName;
@@ -276,9 +287,7 @@ sealed class PickleObjectLoader
             shape.OnDeserializing.Length > 0 || shape.OnDeserialized.Length > 0)
             throw No("shape of " + type);
         if (x is not null) WalkStatic(x);
-        var o = shape.Create();
-        if (x is null) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
-        return o;
+        return (shape, x is null);
     }
 
     void Build(object? target, object? state)
@@ -320,9 +329,10 @@ sealed class PickleObjectLoader
 
     static object ReduceCore(PyGlobal g, object?[] a)
     {
-        switch (g.FullName)
+        // (Matched on the parts: FullName would build a string per call.)
+        switch ((g.Module, g.Name))
         {
-            case "datetime.datetime" when a is [byte[] { Length: 10 } b]:
+            case ("datetime", "datetime") when a is [byte[] { Length: 10 } b]:
             {
                 int us = (b[7] << 16) | (b[8] << 8) | b[9];
                 if (us > 999_999) throw No("datetime");
@@ -330,22 +340,22 @@ sealed class PickleObjectLoader
                 // A naive datetime stays the wall time it is (a Timestamp without offset is made only if another type asks: NodeOf).
                 return wall.AddTicks(us * 10L);
             }
-            case "datetime.date" when a is [byte[] { Length: 4 } b]:
+            case ("datetime", "date") when a is [byte[] { Length: 4 } b]:
                 return new DateOnly(b[0] * 256 + b[1], b[2], b[3]);
-            case "datetime.time" when a is [byte[] { Length: 6 } b]:
+            case ("datetime", "time") when a is [byte[] { Length: 6 } b]:
             {
                 int h = b[0] & 0x7f, us = (b[3] << 16) | (b[4] << 8) | b[5];
                 if (h > 23 || b[1] > 59 || b[2] > 59 || us > 999_999) throw No("time");
                 return new TimeOnly(h, b[1], b[2]).Add(TimeSpan.FromTicks(us * 10L));
             }
-            case "_codecs.encode" when a is [string s, string enc] && enc.ToLowerInvariant().Replace('_', '-') is "latin1" or "latin-1" or "iso-8859-1" or "iso8859-1" or "l1":
+            case ("_codecs", "encode") when a is [string s, string enc] && enc.ToLowerInvariant().Replace('_', '-') is "latin1" or "latin-1" or "iso-8859-1" or "iso8859-1" or "l1":
             {
                 // Protocols 0–2 write bytes (and the datetime states) as a latin-1 str.
                 var bytes = new byte[s.Length];
                 for (int i = 0; i < s.Length; i++) bytes[i] = s[i] <= 0xff ? (byte)s[i] : throw No("latin-1");
                 return bytes;
             }
-            case "decimal.Decimal" when a is [string s] && DecimalNumber.TryParse(s.Trim().Replace("_", ""), out var dec):
+            case ("decimal", "Decimal") when a is [string s] && DecimalNumber.TryParse(s.Trim().Replace("_", ""), out var dec):
                 return dec;
         }
         throw No("REDUCE of " + g.FullName);
