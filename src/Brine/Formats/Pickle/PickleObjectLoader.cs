@@ -29,8 +29,30 @@ sealed class PickleObjectLoader
     public sealed class Fallback(string why) : Exception(why);
 
     sealed class PyList : List<object?> { public object? Converted; }
-    sealed class PyDict : List<KeyValuePair<object?, object?>> { public object? Converted; public int MemoIndex = -1; }
-    sealed class PyTuple(object?[] items) { public readonly object?[] Items = items; public object? Converted; public int MemoIndex = -1; }
+    /// <remarks><see cref="Shared"/>: fetched from the memo or DUPed, so something besides the stack may hold it (never recycled).</remarks>
+    sealed class PyDict : List<KeyValuePair<object?, object?>> { public object? Converted; public int MemoIndex = -1; public bool Shared; }
+    sealed class PyTuple(object?[] items) { public readonly object?[] Items = items; public object? Converted; public int MemoIndex = -1; public bool Shared; }
+
+    // A BUILD state dict and the argument tuples of NEWOBJ and of a datetime's REDUCE are used up by their opcode; when
+    // nothing else can hold them (never fetched from the memo, never DUPed) the next one reuses them: a record then
+    // costs its own objects and little else.
+    PyDict? _freeDict;
+    PyTuple? _freeEmpty, _freeOne;
+
+    void MarkShared(object? v)
+    {
+        if (v is PyDict d) d.Shared = true;
+        else if (v is PyTuple t) t.Shared = true;
+    }
+
+    void Recycle(PyTuple t)
+    {
+        if (t.Shared || t.Converted is not null) return;
+        Release(t.MemoIndex, t);
+        t.MemoIndex = -1;
+        if (t.Items.Length == 0) _freeEmpty = t;
+        else if (t.Items.Length == 1) { t.Items[0] = null; _freeOne = t; }
+    }
 
     static readonly UTF8Encoding StrictUtf8 = new(false, true);
     /// <summary>Marks a list or array whose conversion is under way (a cycle through it cannot be restored here).</summary>
@@ -95,7 +117,7 @@ sealed class PickleObjectLoader
                     else throw No("underflow");
                     break;
                 case PickleOpcodes.POP_MARK: PopMark(); break;
-                case PickleOpcodes.DUP: _stack.Add(Top()); break;
+                case PickleOpcodes.DUP: { var v = Top(); MarkShared(v); _stack.Add(v); break; }
                 case PickleOpcodes.NONE: _stack.Add(null); break;
                 case PickleOpcodes.NEWTRUE: _stack.Add(True); break;
                 case PickleOpcodes.NEWFALSE: _stack.Add(False); break;
@@ -127,12 +149,18 @@ sealed class PickleObjectLoader
                     break;
                 }
                 case PickleOpcodes.LIST: { var l = new PyList(); l.AddRange(PopMark()); _stack.Add(l); break; }
-                case PickleOpcodes.EMPTY_TUPLE: _stack.Add(new PyTuple([])); break;
+                case PickleOpcodes.EMPTY_TUPLE: _stack.Add(_freeEmpty ?? new PyTuple([])); _freeEmpty = null; break;
                 case PickleOpcodes.TUPLE: _stack.Add(new PyTuple(PopMark().ToArray())); break;
-                case PickleOpcodes.TUPLE1: { var a = Pop(); _stack.Add(new PyTuple([a])); break; }
+                case PickleOpcodes.TUPLE1:
+                {
+                    var a = Pop();
+                    if (_freeOne is { } one) { one.Items[0] = a; _freeOne = null; _stack.Add(one); }
+                    else _stack.Add(new PyTuple([a]));
+                    break;
+                }
                 case PickleOpcodes.TUPLE2: { var b = Pop(); var a = Pop(); _stack.Add(new PyTuple([a, b])); break; }
                 case PickleOpcodes.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); _stack.Add(new PyTuple([a, b, c])); break; }
-                case PickleOpcodes.EMPTY_DICT: _stack.Add(new PyDict()); break;
+                case PickleOpcodes.EMPTY_DICT: _stack.Add(_freeDict ?? new PyDict()); _freeDict = null; break;
                 case PickleOpcodes.DICT: { var items = PopMark(); var d = new PyDict(); AddPairs(d, items); _stack.Add(d); break; }
                 case PickleOpcodes.SETITEM: { var v = Pop(); var k = Pop(); var d = DictTarget(); d.Add(new(Key(k), v)); break; }
                 case PickleOpcodes.SETITEMS:
@@ -236,7 +264,9 @@ sealed class PickleObjectLoader
     {
         var v = index >= 0 && index < _memo.Length ? _memo[index] : null;
         if (v is null || ReferenceEquals(v, Consumed)) throw No("memo get");
-        return ReferenceEquals(v, MemoNone) ? null : v;
+        if (ReferenceEquals(v, MemoNone)) return null;
+        MarkShared(v);
+        return v;
     }
 
     // ---- containers ----
@@ -267,6 +297,7 @@ sealed class PickleObjectLoader
     {
         if (cls is not PyGlobal g || args is not PyTuple { Items.Length: 0 }) throw No("NEWOBJ form");
         if (!_classes.TryGetValue(g, out var c)) _classes[g] = c = ClassOf(g);
+        Recycle((PyTuple)args);
         var o = c.shape.Create!();
         if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
         return o;
@@ -303,6 +334,7 @@ sealed class PickleObjectLoader
             set(target, To(v, m.Type));
         }
         Release(d.MemoIndex, d);
+        if (!d.Shared && d.Converted is null) { d.Clear(); d.MemoIndex = -1; _freeDict = d; }
     }
 
     void Release(int index, object value)
@@ -324,6 +356,7 @@ sealed class PickleObjectLoader
         var a = t.Items;
         var value = ReduceCore(g, a);
         if (a is [byte[]]) ReleaseArgs(t);
+        Recycle(t);
         return value;
     }
 
