@@ -27,7 +27,12 @@ public sealed class ObjectReader
         TryRead(reader, type, out var value) ? value : throw new BrineFormatException(reader.FormatName, reader.Location, "no value to read: the input is empty");
 
     /// <summary>Reads the next top-level value; false at the end of the stream.</summary>
-    public bool TryRead(TokenReader reader, Type type, out object? value) => new Session(this, reader).TryRead(type, out value);
+    public bool TryRead(TokenReader reader, Type type, out object? value)
+    {
+        // Pickle has a direct path that makes no Node graph or tokens; it declines pickles it does not cover.
+        if (reader is Brine.Formats.Pickle.PickleReader pickle && pickle.TryReadObject(type, _options, ShapeOf, out value)) return true;
+        return new Session(this, reader).TryRead(type, out value);
+    }
 
     /// <summary>Reads every top-level value of the stream.</summary>
     public IEnumerable<T?> ReadAll<T>(TokenReader reader)

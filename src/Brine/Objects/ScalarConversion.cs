@@ -133,7 +133,7 @@ static class ScalarConversion
     }
 
     /// <summary>A naive timestamp (no offset) becomes an Unspecified DateTime with the same wall time; others a UTC DateTime.</summary>
-    static DateTime ToDateTime(Timestamp ts) => ts.OffsetMinutes is null
+    internal static DateTime ToDateTime(Timestamp ts) => ts.OffsetMinutes is null
         ? DateTime.SpecifyKind(ts.ToUtcDateTime(), DateTimeKind.Unspecified)
         : ts.ToUtcDateTime();
 

@@ -9,7 +9,27 @@ sealed class PickleInput
     long _base;
     bool _eof;
 
-    public PickleInput(Stream stream) => _stream = stream;
+    readonly long _origin = -1;
+
+    public PickleInput(Stream stream)
+    {
+        _stream = stream;
+        if (stream.CanSeek) _origin = stream.Position;
+    }
+
+    /// <summary>Bytes read from the stream but not yet taken.</summary>
+    public int Buffered => _len - _pos;
+
+    /// <summary>Whether <see cref="Rewind"/> can go back to an earlier offset (the stream is seekable).</summary>
+    public bool CanRewind => _origin >= 0;
+
+    /// <summary>Goes back to <paramref name="position"/> (an earlier <see cref="Position"/>), so a pickle can be run again.</summary>
+    public void Rewind(long position)
+    {
+        if (position >= _base && position <= _base + _len) { _pos = (int)(position - _base); return; }
+        _stream.Position = _origin + position;
+        _base = position; _pos = _len = 0; _eof = false;
+    }
 
     /// <summary>Offset of the next byte from the start of the stream.</summary>
     public long Position => _base + _pos;

@@ -56,6 +56,12 @@ sealed class PickleLoader
         BuildDispatch();
     }
 
+    /// <summary>The byte source, shared with the direct object path (<see cref="PickleObjectLoader"/>).</summary>
+    public PickleInput Input => _in;
+    public ReadOptions Options => _options;
+    /// <summary>Whether out-of-band buffers were given (the direct object path leaves those pickles to this loader).</summary>
+    public bool HasBuffers => _buffers is not null;
+
     /// <summary>Offset of the opcode being run (or of the next pickle).</summary>
     public long Position => _opPos;
     /// <summary>Offset of the PROTO opcode (or first opcode) of the pickle last loaded.</summary>

@@ -76,6 +76,38 @@ public sealed class PickleReader : TokenReader
         }
     }
 
+    /// <summary>Whether <see cref="Brine.Objects.ObjectReader"/> may use the direct path (tests turn it off to compare with the Node path).</summary>
+    internal bool DirectObjects { get; set; } = true;
+    /// <summary>How many values the direct path has read (tests check which path ran).</summary>
+    internal int DirectLoads { get; private set; }
+
+    /// <summary>
+    /// Reads the next pickle straight into CLR objects (<see cref="PickleObjectLoader"/>) when it can: between
+    /// values, on a seekable stream. False (the input rewound to the pickle's start) when the caller must read it
+    /// through tokens instead: the direct path does not cover it, or the stream is at its end.
+    /// </summary>
+    internal bool TryReadObject(Type type, Brine.Objects.ObjectOptions options, Func<Type, Brine.Objects.TypeShape> shapeOf, out object? value)
+    {
+        value = null;
+        var input = _loader.Input;
+        if (!DirectObjects || _stack.Count != 0 || !input.CanRewind || _loader.HasBuffers || input.AtEnd) return false;
+        long start = input.Position;
+        try
+        {
+            long left = _input.CanSeek ? _input.Length - _input.Position + input.Buffered : 0;
+            value = new PickleObjectLoader(input, _loader.Options, options, shapeOf, left).Load(type);
+            DirectLoads++;
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything the direct path meets that it does not cover, or any error: the Node path reruns the pickle
+            // from its start and gives the result or the error it always gave.
+            input.Rewind(start);
+            return false;
+        }
+    }
+
     /// <summary>Gives an anchor to every node the graph reaches more than once, named after its memo index.</summary>
     void FindShared(Node root)
     {

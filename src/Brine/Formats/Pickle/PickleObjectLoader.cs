@@ -1,0 +1,579 @@
+using System.Buffers.Binary;
+using System.Collections;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Brine.Model;
+using Brine.Objects;
+
+namespace Brine.Formats.Pickle;
+
+/// <summary>
+/// The direct load path: runs one pickle's stack machine and builds the requested CLR objects as it goes, with no
+/// <see cref="Node"/> graph and no tokens in between (the mirror of <c>PickleEncoder.Objects.cs</c>). NEWOBJ of a
+/// class the <see cref="TypePolicy"/> allows makes the instance, BUILD with a dict state sets its members through
+/// the cached <see cref="TypeShape"/>, scalars stay raw CLR values, and lists and dicts are converted to their
+/// declared type when their owner takes them. The memo holds the very objects, so shared references and cycles
+/// come back as shared CLR references.
+/// </summary>
+/// <remarks>
+/// It covers the common shapes only. Anything else — a global or class the policy does not allow, a member the type
+/// does not have, a set, a timezone, a type built by its constructor, callbacks, corrupt data — throws
+/// <see cref="Fallback"/>, and the caller runs the same pickle again through the Node path, which gives the
+/// result or the error the Node path always gave. Nothing is ever called: the only code run is the parameterless
+/// constructors and setters of types the policy (or the caller's static type) allows, as on the Node path.
+/// </remarks>
+sealed class PickleObjectLoader
+{
+    /// <summary>The pickle holds something this path does not cover: rerun it through the Node path.</summary>
+    public sealed class Fallback(string why) : Exception(why);
+
+    sealed class PyList : List<object?> { public object? Converted; }
+    /// <remarks><see cref="Shared"/>: fetched from the memo or DUPed, so something besides the stack may hold it (never recycled).</remarks>
+    sealed class PyDict : List<KeyValuePair<object?, object?>> { public object? Converted; public int MemoIndex = -1; public bool Shared; }
+    sealed class PyTuple(object?[] items) { public readonly object?[] Items = items; public object? Converted; public int MemoIndex = -1; public bool Shared; }
+
+    // A BUILD state dict and the argument tuples of NEWOBJ and of a datetime's REDUCE are used up by their opcode; when
+    // nothing else can hold them (never fetched from the memo, never DUPed) the next one reuses them: a record then
+    // costs its own objects and little else.
+    PyDict? _freeDict;
+    PyTuple? _freeEmpty, _freeOne;
+
+    void MarkShared(object? v)
+    {
+        if (v is PyDict d) d.Shared = true;
+        else if (v is PyTuple t) t.Shared = true;
+    }
+
+    void Recycle(PyTuple t)
+    {
+        if (t.Shared || t.Converted is not null) return;
+        Release(t.MemoIndex, t);
+        t.MemoIndex = -1;
+        if (t.Items.Length == 0) _freeEmpty = t;
+        else if (t.Items.Length == 1) { t.Items[0] = null; _freeOne = t; }
+    }
+
+    static readonly UTF8Encoding StrictUtf8 = new(false, true);
+    /// <summary>Marks a list or array whose conversion is under way (a cycle through it cannot be restored here).</summary>
+    static readonly object InProgress = new();
+    /// <summary>A memo slot holding None (an empty slot is null).</summary>
+    static readonly object MemoNone = new();
+    /// <summary>
+    /// A memo slot whose value was used up (a BUILD state dict, a datetime's state and argument tuple). Dropping them
+    /// lets them die young instead of surviving in the memo to the end; a later GET of one goes to the Node path.
+    /// </summary>
+    static readonly object Consumed = new();
+
+    readonly PickleInput _in;
+    readonly ReadOptions _readOptions;
+    readonly ObjectOptions _options;
+    readonly Func<Type, TypeShape> _shapeOf;
+    readonly List<object?> _stack = new();
+    readonly List<int> _marks = new();
+    object?[] _memo = new object?[256];
+    int _memoCount;
+    /// <summary>Class names the caller's static types answer to (as the Node path accepts them without a registration); null value = ambiguous.</summary>
+    readonly Dictionary<string, Type?> _static = new(StringComparer.Ordinal);
+    readonly HashSet<Type> _walked = new();
+    /// <summary>Instances whose class was taken from a static type only: they may only go where that type is declared.</summary>
+    HashSet<object>? _staticOnly;
+    Type? _lastType;
+    TypeShape? _lastShape;
+
+    /// <param name="sizeHint">The bytes left in the stream, when known: the memo is sized for them at once (a pickle of records memoizes about one value per dozen bytes), rather than grown by copying.</param>
+    public PickleObjectLoader(PickleInput input, ReadOptions readOptions, ObjectOptions options, Func<Type, TypeShape> shapeOf, long sizeHint = 0)
+    {
+        _in = input; _readOptions = readOptions; _options = options; _shapeOf = shapeOf;
+        if (sizeHint > 12 * 256) _memo = new object?[Math.Min(sizeHint / 12, 1 << 24)];
+    }
+
+    static Fallback No(string why) => new(why);
+
+    TypeShape ShapeOf(Type t)
+    {
+        if (t == _lastType) return _lastShape!;
+        var s = _shapeOf(t);
+        _lastType = t; _lastShape = s;
+        return s;
+    }
+
+    /// <summary>Runs one pickle and returns its value as <paramref name="root"/>.</summary>
+    public object? Load(Type root)
+    {
+        WalkStatic(root);
+        while (true)
+        {
+            int op = _in.ReadByte();
+            switch (op)
+            {
+                case PickleOpcodes.PROTO: if (Take(1)[0] > PickleOpcodes.HighestProtocol) throw No("protocol"); break;
+                case PickleOpcodes.FRAME: if (BinaryPrimitives.ReadUInt64LittleEndian(Take(8)) > (ulong)_readOptions.MaxValueBytes) throw No("frame"); break;
+                case PickleOpcodes.STOP: return To(Pop(), root);
+                case PickleOpcodes.MARK: _marks.Add(_stack.Count); break;
+                case PickleOpcodes.POP:
+                    if (_stack.Count > Floor) _stack.RemoveAt(_stack.Count - 1);
+                    else if (_marks.Count > 0) PopMark();
+                    else throw No("underflow");
+                    break;
+                case PickleOpcodes.POP_MARK: PopMark(); break;
+                case PickleOpcodes.DUP: { var v = Top(); MarkShared(v); _stack.Add(v); break; }
+                case PickleOpcodes.NONE: _stack.Add(null); break;
+                case PickleOpcodes.NEWTRUE: _stack.Add(True); break;
+                case PickleOpcodes.NEWFALSE: _stack.Add(False); break;
+                case PickleOpcodes.BININT: _stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(Take(4))); break;
+                case PickleOpcodes.BININT1: _stack.Add((long)Take(1)[0]); break;
+                case PickleOpcodes.BININT2: _stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2))); break;
+                case PickleOpcodes.LONG1:
+                {
+                    int n = Take(1)[0];
+                    var big = n == 0 ? BigInteger.Zero : new BigInteger(Take(n), isUnsigned: false, isBigEndian: false);
+                    _stack.Add(big >= long.MinValue && big <= long.MaxValue ? (long)big : big);
+                    break;
+                }
+                case PickleOpcodes.BINFLOAT: _stack.Add(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
+                case PickleOpcodes.SHORT_BINUNICODE: _stack.Add(StrictUtf8.GetString(TakeLength(Take(1)[0]))); break;
+                case PickleOpcodes.BINUNICODE: _stack.Add(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case PickleOpcodes.BINUNICODE8: _stack.Add(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
+                case PickleOpcodes.SHORT_BINBYTES: _stack.Add(TakeLength(Take(1)[0]).ToArray()); break;
+                case PickleOpcodes.BINBYTES: _stack.Add(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))).ToArray()); break;
+                case PickleOpcodes.EMPTY_LIST: _stack.Add(new PyList()); break;
+                case PickleOpcodes.APPEND: { var item = Pop(); ListTarget().Add(item); break; }
+                case PickleOpcodes.APPENDS:
+                {
+                    int m = MarkAt();
+                    var target = m > 0 ? _stack[m - 1] as PyList : null;
+                    if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("append target");
+                    target.AddRange(CollectionsMarshal.AsSpan(_stack)[m..]);
+                    DropTo(m);
+                    break;
+                }
+                case PickleOpcodes.LIST: { var l = new PyList(); l.AddRange(PopMark()); _stack.Add(l); break; }
+                case PickleOpcodes.EMPTY_TUPLE: _stack.Add(_freeEmpty ?? new PyTuple([])); _freeEmpty = null; break;
+                case PickleOpcodes.TUPLE: _stack.Add(new PyTuple(PopMark().ToArray())); break;
+                case PickleOpcodes.TUPLE1:
+                {
+                    var a = Pop();
+                    if (_freeOne is { } one) { one.Items[0] = a; _freeOne = null; _stack.Add(one); }
+                    else _stack.Add(new PyTuple([a]));
+                    break;
+                }
+                case PickleOpcodes.TUPLE2: { var b = Pop(); var a = Pop(); _stack.Add(new PyTuple([a, b])); break; }
+                case PickleOpcodes.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); _stack.Add(new PyTuple([a, b, c])); break; }
+                case PickleOpcodes.EMPTY_DICT: _stack.Add(_freeDict ?? new PyDict()); _freeDict = null; break;
+                case PickleOpcodes.DICT: { var items = PopMark(); var d = new PyDict(); AddPairs(d, items); _stack.Add(d); break; }
+                case PickleOpcodes.SETITEM: { var v = Pop(); var k = Pop(); var d = DictTarget(); d.Add(new(Key(k), v)); break; }
+                case PickleOpcodes.SETITEMS:
+                {
+                    int m = MarkAt();
+                    var target = m > 0 ? _stack[m - 1] as PyDict : null;
+                    if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("setitems target");
+                    var items = CollectionsMarshal.AsSpan(_stack)[m..];
+                    if (items.Length % 2 != 0) throw No("odd items");
+                    target.EnsureCapacity(target.Count + items.Length / 2);
+                    for (int i = 0; i < items.Length; i += 2) target.Add(new(Key(items[i]), items[i + 1]));
+                    DropTo(m);
+                    break;
+                }
+                case PickleOpcodes.GLOBAL:
+                {
+                    var module = GlobalPart(); var name = GlobalPart();
+                    _stack.Add(new PyGlobal(PickleGlobals.FixModule(module), name));
+                    break;
+                }
+                case PickleOpcodes.STACK_GLOBAL:
+                {
+                    var name = Pop(); var module = Pop();
+                    if (name is not string n || module is not string m) throw No("STACK_GLOBAL");
+                    _stack.Add(new PyGlobal(m, n));
+                    break;
+                }
+                case PickleOpcodes.NEWOBJ: { var args = Pop(); var cls = Pop(); _stack.Add(NewObject(cls, args)); break; }
+                case PickleOpcodes.REDUCE: { var args = Pop(); var f = Pop(); _stack.Add(Reduce(f, args)); break; }
+                case PickleOpcodes.BUILD: { var state = Pop(); Build(Top(), state); break; }
+                case PickleOpcodes.BINPUT: MemoPut(Take(1)[0]); break;
+                case PickleOpcodes.LONG_BINPUT: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))); break;
+                case PickleOpcodes.MEMOIZE: MemoPut(_memoCount); break;
+                case PickleOpcodes.BINGET: _stack.Add(MemoGet(Take(1)[0])); break;
+                case PickleOpcodes.LONG_BINGET: _stack.Add(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))); break;
+                default: throw No(op < 0 ? "truncated" : "opcode " + PickleOpcodes.NameOf((byte)op));
+            }
+        }
+    }
+
+    static readonly object True = true, False = false;
+
+    // ---- input ----
+
+    ReadOnlySpan<byte> Take(int n) => _in.TryRead(n, out var s) ? s : throw No("truncated");
+
+    ReadOnlySpan<byte> TakeLength(ulong n)
+    {
+        if (n > (ulong)_readOptions.MaxValueBytes || n > int.MaxValue / 2) throw No("limit");
+        return Take((int)n);
+    }
+
+    string GlobalPart() => _in.TryReadLine(out var line) ? StrictUtf8.GetString(line) : throw No("truncated");
+
+    // ---- stack and memo ----
+
+    int Floor => _marks.Count > 0 ? _marks[^1] : 0;
+
+    object? Pop()
+    {
+        if (_stack.Count <= Floor) throw No("underflow");
+        var o = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return o;
+    }
+
+    object? Top() => _stack.Count > Floor ? _stack[^1] : throw No("underflow");
+
+    /// <summary>The stack index of the topmost MARK.</summary>
+    int MarkAt() => _marks.Count > 0 ? _marks[^1] : throw No("no mark");
+
+    /// <summary>Removes the items above the topmost MARK (at <paramref name="m"/>) and the MARK.</summary>
+    void DropTo(int m)
+    {
+        _marks.RemoveAt(_marks.Count - 1);
+        _stack.RemoveRange(m, _stack.Count - m);
+    }
+
+    List<object?> PopMark()
+    {
+        if (_marks.Count == 0) throw No("no mark");
+        int m = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        var items = _stack.GetRange(m, _stack.Count - m);
+        _stack.RemoveRange(m, _stack.Count - m);
+        return items;
+    }
+
+    void MemoPut(long index)
+    {
+        if (index < 0 || index > 1 << 26) throw No("memo index");
+        if (index >= _memo.Length) Array.Resize(ref _memo, (int)Math.Max(index + 1, _memo.Length * 2L));
+        if (_memo[index] is null) _memoCount++;
+        var v = Top();
+        _memo[index] = v ?? MemoNone;
+        if (v is PyDict { MemoIndex: < 0 } d) d.MemoIndex = (int)index;
+        else if (v is PyTuple { MemoIndex: < 0 } t) t.MemoIndex = (int)index;
+    }
+
+    object? MemoGet(long index)
+    {
+        var v = index >= 0 && index < _memo.Length ? _memo[index] : null;
+        if (v is null || ReferenceEquals(v, Consumed)) throw No("memo get");
+        if (ReferenceEquals(v, MemoNone)) return null;
+        MarkShared(v);
+        return v;
+    }
+
+    // ---- containers ----
+
+    /// <summary>A list being filled; one already handed to its owner must not change (the owner holds a copy).</summary>
+    PyList ListTarget() => Top() is PyList { Converted: null } l ? l : throw No("append target");
+
+    PyDict DictTarget() => Top() is PyDict { Converted: null } d ? d : throw No("setitem target");
+
+    static object? Key(object? k) => k is PyList or PyDict or PyTuple or PyGlobal || IsInstance(k) ? throw No("key") : k;
+
+    static void AddPairs(PyDict d, List<object?> items)
+    {
+        if (items.Count % 2 != 0) throw No("odd items");
+        for (int i = 0; i < items.Count; i += 2) d.Add(new(Key(items[i]), items[i + 1]));
+    }
+
+    /// <summary>Whether a stack value is an instance this loader created (the only values not of the fixed raw kinds).</summary>
+    static bool IsInstance(object? o) => o is not (null or string or long or double or bool or byte[] or BigInteger or DateTime or DateOnly
+        or TimeOnly or DecimalNumber or PyList or PyDict or PyTuple or PyGlobal);
+
+    // ---- classes ----
+
+    /// <summary>What NEWOBJ of a class global makes, decided once per global (the memo hands back the same global object).</summary>
+    readonly Dictionary<PyGlobal, (TypeShape shape, bool staticOnly)> _classes = new(ReferenceEqualityComparer.Instance);
+
+    object NewObject(object? cls, object? args)
+    {
+        if (cls is not PyGlobal g || args is not PyTuple { Items.Length: 0 }) throw No("NEWOBJ form");
+        if (!_classes.TryGetValue(g, out var c)) _classes[g] = c = ClassOf(g);
+        Recycle((PyTuple)args);
+        var o = c.shape.Create!();
+        if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
+        return o;
+    }
+
+    (TypeShape shape, bool staticOnly) ClassOf(PyGlobal g)
+    {
+        if (g.Module is "builtins" or "copyreg" or "datetime" or "decimal" or "uuid" or "collections" || PickleGlobals.IsRefused(g, newObj: true, null))
+            throw No("global " + g.FullName);
+        var name = g.FullName;
+        var x = _options.Types.Resolve(name);
+        Type? s = null;
+        if (_static.TryGetValue(name, out var st)) s = st ?? throw No("ambiguous name");
+        if (x is not null && s is not null && x != s) throw No("name maps two ways");
+        var type = x ?? s ?? throw No("class not allowed");
+        var shape = ShapeOf(type);
+        if (shape.Kind != ShapeKind.Object || type.IsValueType || type.IsAbstract || shape.Create is null ||
+            shape.OnDeserializing.Length > 0 || shape.OnDeserialized.Length > 0)
+            throw No("shape of " + type);
+        if (x is not null) WalkStatic(x);
+        return (shape, x is null);
+    }
+
+    void Build(object? target, object? state)
+    {
+        if (!IsInstance(target)) throw No("BUILD target");
+        if (state is null) return;
+        if (state is not PyDict d) throw No("BUILD state");
+        var shape = ShapeOf(target!.GetType());
+        foreach (var (k, v) in d)
+        {
+            // A key the type lacks is an error (strict) or skipped; either way the Node path decides.
+            if (k is not string name || shape.Find(name) is not { Set: { } set } m) throw No("member");
+            set(target, To(v, m.Type));
+        }
+        Release(d.MemoIndex, d);
+        if (!d.Shared && d.Converted is null) { d.Clear(); d.MemoIndex = -1; _freeDict = d; }
+    }
+
+    void Release(int index, object value)
+    {
+        if (index >= 0 && ReferenceEquals(_memo[index], value)) _memo[index] = Consumed;
+    }
+
+    /// <summary>Releases a REDUCE's argument tuple and its state bytes (memoized just before the tuple).</summary>
+    void ReleaseArgs(PyTuple t)
+    {
+        if (t.MemoIndex < 0) return;
+        Release(t.MemoIndex, t);
+        if (t.Items is [byte[] b]) Release(t.MemoIndex - 1, b);
+    }
+
+    object? Reduce(object? f, object? args)
+    {
+        if (f is not PyGlobal g || args is not PyTuple t) throw No("REDUCE form");
+        var a = t.Items;
+        var value = ReduceCore(g, a);
+        if (a is [byte[]]) ReleaseArgs(t);
+        Recycle(t);
+        return value;
+    }
+
+    static object ReduceCore(PyGlobal g, object?[] a)
+    {
+        // (Matched on the parts: FullName would build a string per call.)
+        switch ((g.Module, g.Name))
+        {
+            case ("datetime", "datetime") when a is [byte[] { Length: 10 } b]:
+            {
+                int us = (b[7] << 16) | (b[8] << 8) | b[9];
+                if (us > 999_999) throw No("datetime");
+                var wall = new DateTime(b[0] * 256 + b[1], b[2] & 0x7f, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified);
+                // A naive datetime stays the wall time it is (a Timestamp without offset is made only if another type asks: NodeOf).
+                return wall.AddTicks(us * 10L);
+            }
+            case ("datetime", "date") when a is [byte[] { Length: 4 } b]:
+                return new DateOnly(b[0] * 256 + b[1], b[2], b[3]);
+            case ("datetime", "time") when a is [byte[] { Length: 6 } b]:
+            {
+                int h = b[0] & 0x7f, us = (b[3] << 16) | (b[4] << 8) | b[5];
+                if (h > 23 || b[1] > 59 || b[2] > 59 || us > 999_999) throw No("time");
+                return new TimeOnly(h, b[1], b[2]).Add(TimeSpan.FromTicks(us * 10L));
+            }
+            case ("_codecs", "encode") when a is [string s, string enc] && enc.ToLowerInvariant().Replace('_', '-') is "latin1" or "latin-1" or "iso-8859-1" or "iso8859-1" or "l1":
+            {
+                // Protocols 0–2 write bytes (and the datetime states) as a latin-1 str.
+                var bytes = new byte[s.Length];
+                for (int i = 0; i < s.Length; i++) bytes[i] = s[i] <= 0xff ? (byte)s[i] : throw No("latin-1");
+                return bytes;
+            }
+            case ("decimal", "Decimal") when a is [string s] && DecimalNumber.TryParse(s.Trim().Replace("_", ""), out var dec):
+                return dec;
+        }
+        throw No("REDUCE of " + g.FullName);
+    }
+
+    /// <summary>Records the class names of the concrete types reachable from <paramref name="t"/>'s declared members.</summary>
+    void WalkStatic(Type t)
+    {
+        var todo = new Stack<Type>();
+        todo.Push(t);
+        while (todo.Count > 0)
+        {
+            var u = todo.Pop();
+            u = Nullable.GetUnderlyingType(u) ?? u;
+            if (!_walked.Add(u)) continue;
+            TypeShape shape;
+            try { shape = ShapeOf(u); }
+            catch (NotSupportedException) { continue; }
+            switch (shape.Kind)
+            {
+                case ShapeKind.Object:
+                    if (u.IsAbstract || u.IsInterface || u == typeof(object)) break;
+                    AddStatic(_options.Types.NameOf(u), u);
+                    AddStatic(u.FullName ?? u.Name, u);
+                    foreach (var m in shape.Members) todo.Push(m.Type);
+                    break;
+                case ShapeKind.List or ShapeKind.Set or ShapeKind.Array: todo.Push(shape.ElementType!); break;
+                case ShapeKind.Dictionary: todo.Push(shape.ValueType!); break;
+                case ShapeKind.Tuple: foreach (var x in shape.TupleTypes) todo.Push(x); break;
+            }
+        }
+    }
+
+    void AddStatic(string name, Type t)
+    {
+        if (_static.TryGetValue(name, out var had) && had != t) _static[name] = null;
+        else _static[name] = t;
+    }
+
+    // ---- conversion to declared types ----
+
+    /// <summary>Converts a loaded value to <paramref name="t"/> as the Node path's <c>ObjectReader</c> would.</summary>
+    object? To(object? v, Type t)
+    {
+        if (t == typeof(Node)) throw No("Node member");
+        if (v is null)
+        {
+            if (!t.IsValueType || Nullable.GetUnderlyingType(t) is not null) return null;
+            throw No("null for a value type");
+        }
+        var u = Nullable.GetUnderlyingType(t) ?? t;
+        if (u == typeof(Node)) throw No("Node member");
+        switch (v)
+        {
+            case string s when u == typeof(string) || u == typeof(object): return s;
+            case long when u == typeof(long) || u == typeof(object): return v;
+            case long l when u == typeof(int) && l is >= int.MinValue and <= int.MaxValue: return (int)l;
+            case double when u == typeof(double) || u == typeof(object): return v;
+            case bool when u == typeof(bool) || u == typeof(object): return v;
+            case DateTime when u == typeof(DateTime) || u == typeof(object): return v;
+            case PyList list: return ListTo(list, list, isTuple: false, u);
+            case PyTuple tuple: return ListTo(tuple.Items, tuple, isTuple: true, u);
+            case PyDict dict: return DictTo(dict, u);
+            case PyGlobal: throw No("global as a value");
+        }
+        if (IsInstance(v))
+        {
+            if (u == typeof(object) ? _staticOnly?.Contains(v) == true
+                : !u.IsInstanceOfType(v) || _staticOnly?.Contains(v) == true && v.GetType() != u)
+                throw No("instance where " + u + " is declared");
+            return v;
+        }
+        return ScalarConversion.To(NodeOf(v), t);
+    }
+
+    static Node NodeOf(object v) => v switch
+    {
+        string s => Node.String(s),
+        long l => Node.Int(l),
+        BigInteger b => Node.Int(b),
+        double d => Node.Float(d),
+        bool b => Node.Bool(b),
+        byte[] b => Node.Bytes(b),
+        DateTime dt => Node.Timestamp(NaiveTimestamp(dt)),
+        DateOnly d => Node.Date(d),
+        TimeOnly t => Node.Time(t),
+        DecimalNumber d => Node.Decimal(d),
+        _ => throw No("scalar"),
+    };
+
+    /// <summary>The Timestamp the Node path makes of a naive datetime: floor seconds since the epoch of the wall time, and the rest.</summary>
+    static Timestamp NaiveTimestamp(DateTime wall)
+    {
+        long rel = wall.Ticks - DateTime.UnixEpoch.Ticks;
+        long secs = rel / TimeSpan.TicksPerSecond, rem = rel % TimeSpan.TicksPerSecond;
+        if (rem < 0) { secs--; rem += TimeSpan.TicksPerSecond; }
+        return new Timestamp(secs, (int)(rem * 100), null);
+    }
+
+    /// <summary>The converted form of a list or dict already handed out, when it is one the declared type accepts.</summary>
+    static bool Reuse(object? converted, Type u, out object? result)
+    {
+        result = converted;
+        if (converted is null) return false;
+        if (ReferenceEquals(converted, InProgress) || !u.IsInstanceOfType(converted)) throw No("shared container of another type");
+        return true;
+    }
+
+    /// <summary>Lists and dicts are converted recursively: deeper nesting than this goes to the Node path, which has no recursion.</summary>
+    const int MaxNesting = 500;
+    int _nesting;
+
+    object? ListTo(IReadOnlyList<object?> items, object holder, bool isTuple, Type u)
+    {
+        if (++_nesting > MaxNesting) throw No("nesting");
+        try { return ListToCore(items, holder, isTuple, u); }
+        finally { _nesting--; }
+    }
+
+    object? DictTo(PyDict d, Type u)
+    {
+        if (++_nesting > MaxNesting) throw No("nesting");
+        try { return DictToCore(d, u); }
+        finally { _nesting--; }
+    }
+
+    object? ListToCore(IReadOnlyList<object?> items, object holder, bool isTuple, Type u)
+    {
+        ref object? converted = ref holder is PyList pl ? ref pl.Converted : ref ((PyTuple)holder).Converted;
+        if (Reuse(converted, u, out var done)) return done;
+        var type = u;
+        var shape = ShapeOf(u);
+        if (u == typeof(object) || shape.Kind == ShapeKind.Object && (u.IsAbstract || u.IsInterface))
+        {
+            type = isTuple ? typeof(object?[]) : typeof(List<object?>);
+            shape = ShapeOf(type);
+        }
+        switch (shape.Kind)
+        {
+            case ShapeKind.List:
+            {
+                var list = (shape.Create ?? throw No("list without constructor"))();
+                var elem = shape.ElementType!;
+                converted = list;
+                if (shape.AddItem is { } add) foreach (var i in items) add(list, To(i, elem));
+                else if (list is IList il) foreach (var i in items) il.Add(To(i, elem));
+                else throw No("list without Add");
+                return list;
+            }
+            case ShapeKind.Set:
+            {
+                var set = shape.Create!();
+                converted = set;
+                var values = new object?[items.Count];
+                for (int i = 0; i < values.Length; i++) values[i] = To(items[i], shape.ElementType!);
+                foreach (var x in values) shape.AddItem!(set, x);
+                return set;
+            }
+            case ShapeKind.Array:
+            {
+                converted = InProgress;
+                var a = Array.CreateInstance(shape.ElementType!, items.Count);
+                for (int i = 0; i < items.Count; i++) a.SetValue(To(items[i], shape.ElementType!), i);
+                converted = a;
+                return a;
+            }
+        }
+        throw No("list as " + u);
+    }
+
+    object? DictToCore(PyDict d, Type u)
+    {
+        if (Reuse(d.Converted, u, out var done)) return done;
+        var type = u;
+        var shape = ShapeOf(u);
+        if (shape.Kind != ShapeKind.Dictionary)
+        {
+            if (u != typeof(object)) throw No("dict as " + u);
+            type = typeof(Dictionary<object, object?>);
+            shape = ShapeOf(type);
+        }
+        var dict = (IDictionary)shape.Create!();
+        d.Converted = dict;
+        foreach (var (k, v) in d)
+            dict[To(k, shape.KeyType!) ?? throw No("null key")] = To(v, shape.ValueType!);
+        return dict;
+    }
+}

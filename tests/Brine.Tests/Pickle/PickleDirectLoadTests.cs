@@ -1,0 +1,278 @@
+using Brine.Formats;
+using Brine.Formats.Pickle;
+using Brine.Model;
+using Brine.Objects;
+using Brine.Tests.Objects;
+using Brine.Tests.Support;
+using Xunit;
+
+namespace Brine.Tests.Pickle;
+
+/// <summary>
+/// The direct pickle → objects path must give what the Node path gives (the same objects, the same sharing, the
+/// same errors), and must decline to the Node path for what it does not cover.
+/// </summary>
+public class PickleDirectLoadTests
+{
+    public sealed class PyUser
+    {
+        public long Id { get; set; }
+        public string Name { get; set; } = "";
+        public string Email { get; set; } = "";
+        public string Language { get; set; } = "";
+        public DateTime RegisteredAt { get; set; }
+        public List<string> Tags { get; set; } = new();
+        public PyUser? Referrer { get; set; }
+        public Dictionary<string, double> Scores { get; set; } = new();
+        public decimal? Balance { get; set; }
+        public DateOnly? Born { get; set; }
+    }
+
+    static byte[] Pickle(object? value, ObjectOptions options, int protocol = 4)
+    {
+        var ms = new MemoryStream();
+        ObjectWriter.Write(ms, new PickleFormat(), value, options, new WriteOptions { KeepReferences = true, Settings = new Dictionary<string, string> { ["protocol"] = protocol.ToString() } });
+        return ms.ToArray();
+    }
+
+    /// <summary>Reads with the direct path on or off; the result, or the exception's type and message.</summary>
+    static (object? value, Exception? error, int direct) Load(byte[] bytes, Type type, ObjectOptions options, bool direct)
+    {
+        using var r = new PickleReader(new MemoryStream(bytes)) { DirectObjects = direct };
+        try { return (new ObjectReader(options).Read(r, type), null, r.DirectLoads); }
+        catch (Exception e) { return (null, e, r.DirectLoads); }
+    }
+
+    /// <summary>Both paths agree; returns whether the direct path read the value.</summary>
+    static bool Same(byte[] bytes, Type type, ObjectOptions options, Func<object?, Node>? view = null)
+    {
+        var a = Load(bytes, type, options, direct: true);
+        var b = Load(bytes, type, options, direct: false);
+        Assert.Equal(0, b.direct);
+        if (b.error is not null)
+        {
+            Assert.NotNull(a.error);
+            Assert.Equal(b.error.GetType(), a.error!.GetType());
+            Assert.Equal(b.error.Message, a.error.Message);
+            return a.direct > 0;
+        }
+        Assert.Null(a.error);
+        view ??= v => ObjectWriter.ToNode(v, options);
+        var na = view(a.value); var nb = view(b.value);
+        Assert.Null(NodeComparer.Difference(nb, na));
+        Assert.Null(PickleTestSupport.SharingDifference(nb, na));
+        return a.direct > 0;
+    }
+
+    static readonly ObjectOptions Open = new() { Types = TypePolicy.Default.AllowNamespace("Brine.Tests") };
+
+    [Fact]
+    public void Shared_references_and_cycles_come_back_shared()
+    {
+        var ann = new Person { Name = "Ann", Age = 30 };
+        var bob = new Person { Name = "Bob", Age = 40, Best = ann };
+        ann.Friends.Add(bob); ann.Friends.Add(ann); ann.Best = ann;
+        ann.Scores["x"] = 1; bob.Scores["y"] = 2;
+        var people = new List<Person> { ann, bob, ann };
+        foreach (var p in new[] { 2, 4, 5 })
+        {
+            var bytes = Pickle(people, Open, p);
+            Assert.True(Same(bytes, typeof(List<Person>), Open));
+            var (v, _, _) = Load(bytes, typeof(List<Person>), Open, direct: true);
+            var list = (List<Person>)v!;
+            Assert.Same(list[0], list[2]);
+            Assert.Same(list[0], list[0].Best);
+            Assert.Same(list[1], list[0].Friends[0]);
+            Assert.Same(list[0], list[1].Best);
+            // The statically declared type needs no registration, as on the Node path.
+            Assert.True(Same(bytes, typeof(List<Person>), ObjectOptions.Default));
+        }
+    }
+
+    [Fact]
+    public void Random_graphs_agree_with_the_Node_path()
+    {
+        var rng = new Random(7);
+        for (int round = 0; round < 20; round++)
+        {
+            var nodes = Enumerable.Range(0, 30).Select(i => new GraphNode { Id = i, Label = i % 3 == 0 ? null : "n" + i }).ToList();
+            foreach (var n in nodes)
+            {
+                for (int k = rng.Next(3); k > 0; k--) n.Children.Add(nodes[rng.Next(nodes.Count)]);
+                if (rng.Next(2) == 0) n.Parent = nodes[rng.Next(nodes.Count)];
+                if (rng.Next(3) == 0) n.ByName["k" + rng.Next(5)] = nodes[rng.Next(nodes.Count)];
+                n.Payload = rng.Next(5) switch { 0 => 1L, 1 => "s", 2 => new List<object?> { 1L, "a", null }, 3 => nodes[rng.Next(nodes.Count)], _ => null };
+            }
+            var bytes = Pickle(nodes, Open);
+            Same(bytes, typeof(List<GraphNode>), Open);
+            Same(bytes, typeof(object), Open);
+        }
+    }
+
+    [Fact]
+    public void Polymorphic_members_and_a_long_linked_list()
+    {
+        var zoo = new Zoo { Animals = { new Dog { Name = "rex" }, new Cat { Name = "tom", Lives = 3 } } };
+        zoo.Mascot = zoo.Animals[1];
+        var options = new ObjectOptions { Types = TypePolicy.Default.Allow<Dog>().Allow<Cat>() };
+        Assert.True(Same(Pickle(zoo, options), typeof(Zoo), options));
+        // Without the allowance both paths refuse the tag the same way.
+        Same(Pickle(zoo, options), typeof(Zoo), ObjectOptions.Default);
+
+        LinkedNode? head = null;
+        for (int i = 0; i < 5000; i++) head = new LinkedNode { Value = i, Next = head };
+        Assert.True(Same(Pickle(head, Open), typeof(LinkedNode), Open));
+    }
+
+    [Fact]
+    public void Shapes_the_direct_path_does_not_cover_go_through_the_Node_path()
+    {
+        var user = new User { Id = 1, Name = "Ann", Email = "a@x", Password = "secret" };
+        Assert.False(Same(Pickle(new List<User> { user, user }, Open), typeof(List<User>), Open,
+            v => Node.List(((List<User>)v!).Select(u => Node.String($"{u.Id} {u.Name} {u.Email} {u.Password} {u.SavedAt:O}")).ToArray())));   // IStateful
+        var line = new Line(new Point(1, 2), new Point(3, 4));
+        Assert.False(Same(Pickle(line, Open), typeof(Line), Open));                                  // constructor-built record
+        var acc = new Account { Id = 7, Owner = "ann", Note = "n" };
+        Assert.False(Same(Pickle(acc, Open), typeof(Account), Open, v => Node.String(string.Join(",", ((Account)v!).Log) + ((Account)v!).Owner)));  // callbacks
+        // Everything: structs, tuples, sets, Node members, big integers …
+        var everything = new Everything { Numbers = [1, 2], Names = ["a"], Unique = [1], Anything = new List<object?> { 1L }, Pair = (1, "x") };
+        Same(Pickle(everything, Open), typeof(Everything), Open);
+    }
+
+    [Fact]
+    public void Versioning_defaults_and_strict_mode()
+    {
+        // Old data without Volume and Plugins: their declared defaults stay.
+        var pickle = Python.RunBytes("""
+import pickle, sys, types
+class Settings: pass
+Settings.__module__ = "Brine.Tests.Objects"
+for name in ("Brine", "Brine.Tests", "Brine.Tests.Objects"): sys.modules[name] = types.ModuleType(name)
+sys.modules["Brine.Tests.Objects"].Settings = Settings
+s = Settings(); s.Theme = "light"
+sys.stdout.buffer.write(pickle.dumps(s, 4))
+""");
+        Assert.True(Same(pickle, typeof(Settings), ObjectOptions.Default));
+        var (v, _, _) = Load(pickle, typeof(Settings), ObjectOptions.Default, direct: true);
+        var s = (Settings)v!;
+        Assert.Equal("light", s.Theme); Assert.Equal(7, s.Volume); Assert.Equal(["spell"], s.Plugins);
+
+        // A member the type does not have: skipped, or an error naming it in strict mode — both through the Node path.
+        var extra = Python.RunBytes("""
+import pickle, sys, types
+class Settings: pass
+Settings.__module__ = "Brine.Tests.Objects"
+for name in ("Brine", "Brine.Tests", "Brine.Tests.Objects"): sys.modules[name] = types.ModuleType(name)
+sys.modules["Brine.Tests.Objects"].Settings = Settings
+s = Settings(); s.Theme = "light"; s.Removed = {"deep": [1]}; s.Volume = 3
+sys.stdout.buffer.write(pickle.dumps(s, 4))
+""");
+        Assert.False(Same(extra, typeof(Settings), ObjectOptions.Default));
+        Assert.False(Same(extra, typeof(Settings), new ObjectOptions { Strict = true }));
+        var (_, error, _) = Load(extra, typeof(Settings), new ObjectOptions { Strict = true }, direct: true);
+        Assert.Contains("'Removed'", Assert.IsType<BrineFormatException>(error).Message);
+    }
+
+    [Fact]
+    public void Type_policy_and_dangerous_globals_are_refused_as_before()
+    {
+        var bytes = Pickle(new Person { Name = "x" }, Open);
+        Assert.False(Same(bytes, typeof(object), ObjectOptions.Default));
+        var (_, e, _) = Load(bytes, typeof(object), ObjectOptions.Default, direct: true);
+        Assert.Contains(typeof(Person).FullName!, Assert.IsType<BrineLimitException>(e).Message);
+        // A tag naming another type than the one asked for.
+        var evil = Python.RunBytes("""
+import pickle, sys, types
+class Payload: pass
+Payload.__module__ = "evil"
+m = types.ModuleType("evil"); m.Payload = Payload; sys.modules["evil"] = m
+p = Payload(); p.Name = "x"
+sys.stdout.buffer.write(pickle.dumps(p, 4))
+""");
+        Assert.False(Same(evil, typeof(Person), ObjectOptions.Default));
+        Assert.IsType<BrineLimitException>(Load(evil, typeof(Person), ObjectOptions.Default, direct: true).error);
+
+        // os.system through REDUCE: refused by name, nothing run, whatever the policy.
+        var system = Python.RunBytes("""
+import pickle, sys, os
+class P:
+    def __reduce__(self): return (os.system, ("echo pwned",))
+sys.stdout.buffer.write(pickle.dumps([P()], 4))
+""");
+        foreach (var options in new[] { ObjectOptions.Default, Open })
+        {
+            Assert.False(Same(system, typeof(object), options));
+            var (_, err, _) = Load(system, typeof(object), options, direct: true);
+            Assert.Contains("system", Assert.IsType<BrineFormatException>(err).Message);
+        }
+    }
+
+    const string PyModels = """
+import pickle, sys, types, datetime, decimal, dataclasses
+models = types.ModuleType("models")
+@dataclasses.dataclass
+class User:
+    id: int
+    name: str
+    email: str
+    language: str
+    registered_at: datetime.datetime
+    tags: list
+    referrer: object
+    scores: dict
+    balance: object
+    born: object
+User.__module__ = "models"; models.User = User; sys.modules["models"] = models
+
+""";
+
+    [Fact]
+    public void Python_dataclass_users_load_directly()
+    {
+        var pickle = Python.RunBytes(PyModels + """
+t = datetime.datetime(2024, 2, 29, 13, 45, 7, 123456)
+ann = User(1, "Ann", "ann@example.com", "fi", t, ["a", "b"], None, {"x": 1.5}, decimal.Decimal("12.50"), datetime.date(1990, 5, 17))
+users = [ann] + [User(i, "Zoë %d" % i, "u%d@x" % i, "en", t + datetime.timedelta(days=i), [], ann, {}, None, None) for i in range(2, 300)]
+for p in (2, 3, 4, 5):
+    b = pickle.dumps(users, p)
+    sys.stdout.buffer.write(len(b).to_bytes(4, "little") + b)
+""");
+        var options = new ObjectOptions { Types = TypePolicy.Default.Allow<PyUser>("models.User"), Naming = MemberNaming.SnakeCase };
+        for (int at = 0; at < pickle.Length;)
+        {
+            int n = BitConverter.ToInt32(pickle, at);
+            var bytes = pickle.AsSpan(at + 4, n).ToArray();
+            at += 4 + n;
+            Assert.True(Same(bytes, typeof(List<PyUser>), options));
+            Assert.True(Same(bytes, typeof(object), options));
+            var users = ObjectReader.ReadFrom<List<PyUser>>(new MemoryStream(bytes), new PickleFormat(), options)!;
+            Assert.Equal(299, users.Count);
+            var ann = users[0];
+            Assert.Equal("Ann", ann.Name); Assert.Equal(["a", "b"], ann.Tags);
+            Assert.Equal(new DateTime(2024, 2, 29, 13, 45, 7, DateTimeKind.Unspecified).AddTicks(1234560), ann.RegisteredAt);
+            Assert.Equal(12.50m, ann.Balance); Assert.Equal(new DateOnly(1990, 5, 17), ann.Born);
+            Assert.Equal(1.5, ann.Scores["x"]);
+            Assert.Same(ann, users[5].Referrer);
+            Assert.Equal("Zoë 7", users[6].Name);
+        }
+    }
+
+    [Fact]
+    public void Several_pickles_in_one_stream_each_take_their_own_path()
+    {
+        var options = Open;
+        var ms = new MemoryStream();
+        foreach (var i in new[] { 1, 2, 3 }) ms.Write(Pickle(new Person { Name = "p" + i, Age = i }, options));
+        ms.Write(Pickle(new User { Id = 9, Name = "u" }, options));   // IStateful: the Node path in the middle of a stream
+        ms.Write(Pickle(new Person { Name = "p4", Age = 4 }, options));
+        ms.Position = 0;
+        using var r = new PickleReader(ms);
+        var reader = new ObjectReader(options);
+        var all = new List<object?>();
+        while (reader.TryRead(r, typeof(object), out var v)) all.Add(v);
+        Assert.Equal(["p1", "p2", "p3"], all.Take(3).Select(p => ((Person)p!).Name));
+        Assert.Equal("u", ((User)all[3]!).Name);
+        Assert.Equal("p4", ((Person)all[4]!).Name);
+        Assert.Equal(4, r.DirectLoads);
+    }
+}
