@@ -82,16 +82,46 @@ public sealed class FilteredTableReader : TableReader
 /// <summary>Moves record batches from a table reader to a table writer: table-to-table conversion without tokens.</summary>
 public static class TablePump
 {
-    /// <summary>Copies every batch; returns the number of rows. Does not call <see cref="TableWriter.Finish"/>.</summary>
+    /// <summary>
+    /// Copies every batch; returns the number of rows. Does not call <see cref="TableWriter.Finish"/>. The reader runs on
+    /// a second thread, a couple of batches ahead, so that parsing (CSV, decompression) and encoding overlap on two cores.
+    /// </summary>
     public static long Copy(TableReader reader, TableWriter writer, Action<long>? onRows = null)
     {
-        long rows = 0;
-        while (reader.ReadNext() is { } batch)
+        using var ahead = new System.Collections.Concurrent.BlockingCollection<RecordBatch>(boundedCapacity: 2);
+        using var stop = new CancellationTokenSource();
+        var producer = Task.Run(() =>
         {
-            using (batch) writer.Write(batch);
-            rows += batch.Length;
-            onRows?.Invoke(rows);
+            try
+            {
+                while (reader.ReadNext() is { } batch)
+                {
+                    try { ahead.Add(batch, stop.Token); }
+                    catch (OperationCanceledException) { batch.Dispose(); return; }
+                }
+            }
+            finally { ahead.CompleteAdding(); }
+        });
+        long rows = 0;
+        try
+        {
+            foreach (var batch in ahead.GetConsumingEnumerable())
+            {
+                using (batch) writer.Write(batch);
+                rows += batch.Length;
+                onRows?.Invoke(rows);
+            }
         }
+        catch
+        {
+            // The writer failed: stop the reader and drop what it read ahead.
+            stop.Cancel();
+            try { producer.Wait(); } catch (AggregateException) { }
+            while (ahead.TryTake(out var left)) left.Dispose();
+            throw;
+        }
+        // A reader error (bad input) surfaces here with its own type, not wrapped.
+        try { producer.Wait(); } catch (AggregateException e) when (e.InnerExceptions.Count == 1) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw(); }
         return rows;
     }
 }
