@@ -69,6 +69,28 @@ open(sys.argv[3], 'w').write(jsonpickle.encode(users))
     }
 
     [Fact]
+    public void Without_sharing_the_default_conversion_already_equals_jsonpickle()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("models.py"), Models);
+        var pkl = dir.File("u.pkl");
+        var expected = dir.File("expected.json");
+        Python.Run("""
+import sys, pickle, jsonpickle
+sys.path.insert(0, sys.argv[1])
+from models import User, Address
+users = [User(1, 'Ana', 'ana@example.com', 'es', Address('Madrid', '28001'), ('admin',)),
+         User(2, 'Ben', 'ben@example.com', 'en', Address('Leeds', 'LS1'), ())]
+open(sys.argv[2], 'wb').write(pickle.dumps(users))
+open(sys.argv[3], 'w').write(jsonpickle.encode(users))
+""", null, dir.Path, pkl, expected);
+        var output = dir.File("u.json");
+        var (code, _, stderr) = BrineProcess.Run("convert", pkl, output);
+        Assert.True(code == 0, stderr);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(expected)), JsonNode.Parse(File.ReadAllText(output))));
+    }
+
+    [Fact]
     public void Brine_json_and_yaml_of_a_pickle_load_in_Python_as_equal_objects_with_identity()
     {
         var (dir, pkl, _) = Write(4);
