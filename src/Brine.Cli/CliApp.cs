@@ -23,7 +23,8 @@ public static class CliApp
         root.Subcommands.Add(SignCommands.CreateSign());
         root.Subcommands.Add(SignCommands.CreateVerify());
 
-        var parse = root.Parse(ShelfCommand.Reorder(args));
+        // No arguments: show what the tool can do rather than an error.
+        var parse = root.Parse(args.Length == 0 ? new[] { "--help" } : ShelfCommand.Reorder(args));
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) Console.Error.WriteLine("brine: " + e.Message);
