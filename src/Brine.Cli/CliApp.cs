@@ -14,7 +14,12 @@ public static class CliApp
 
     public static int Run(string[] args)
     {
-        var root = new RootCommand("Brine: convert, inspect and snapshot data in every serialization format through one data model.");
+        // A plain command named `brine` (RootCommand would name itself after the assembly, Brine.Cli).
+        var root = new Command("brine", "Brine: convert, inspect and snapshot data in every serialization format through one data model.")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(FormatsCommand.Create());
