@@ -11,15 +11,13 @@ namespace Brine.Formats.Pickle;
 /// aliases become shared nodes) and then encoded by <see cref="PickleEncoder"/>, which writes the bytes CPython's
 /// <c>pickle.dumps</c> writes for the same data.
 /// </summary>
-public sealed class PickleWriter : TokenWriter
+public sealed class PickleWriter : TreeWriter
 {
     public const int DefaultProtocol = 4;
 
     readonly Stream _output;
     readonly bool _leaveOpen;
     readonly PickleEncoder _encoder;
-    readonly List<(Node container, Node? key)> _stack = new();
-    readonly Dictionary<string, Node> _anchors = new(StringComparer.Ordinal);
     bool _finished;
 
     public int Protocol { get; }
@@ -50,71 +48,10 @@ public sealed class PickleWriter : TokenWriter
 
     public override string FormatName => "pickle";
 
-    void Add(Node n)
+    protected override void OnValue(Node root)
     {
         if (_finished) throw Error("the writer is finished");
-        if (PendingTag is { } tag) { n.Tag = tag; PendingTag = null; }
-        if (PendingAnchor is { } anchor) { _anchors[anchor] = n; PendingAnchor = null; }
-        Attach(n);
-        if (n.IsList || n.IsMap) _stack.Add((n, null));
-        else if (_stack.Count == 0) Complete(n);
-    }
-
-    void Attach(Node n)
-    {
-        if (_stack.Count == 0) return;
-        var (parent, key) = _stack[^1];
-        if (parent.IsList) { parent.Items!.Add(n); return; }
-        if (key is null)
-        {
-            if (!n.IsScalar) throw Error("a map key must be a scalar");
-            _stack[^1] = (parent, n);
-        }
-        else
-        {
-            parent.Entries!.Add(new(key, n));
-            _stack[^1] = (parent, null);
-        }
-    }
-
-    void Complete(Node root)
-    {
         _encoder.Encode(root);
-        _anchors.Clear();
-    }
-
-    void End(bool list)
-    {
-        if (_stack.Count == 0 || _stack[^1].container.IsList != list) throw Error("unbalanced end of " + (list ? "list" : "map"));
-        var (top, key) = _stack[^1];
-        if (key is not null) throw Error("a map ended after a key with no value");
-        _stack.RemoveAt(_stack.Count - 1);
-        if (_stack.Count == 0) Complete(top);
-    }
-
-    public override void WriteNull() => Add(Node.Null());
-    public override void WriteBool(bool value) => Add(Node.Bool(value));
-    public override void WriteInt(long value) => Add(Node.Int(value));
-    public override void WriteBigInt(BigInteger value) => Add(Node.Int(value));
-    public override void WriteFloat(double value) => Add(Node.Float(value));
-    public override void WriteDecimal(DecimalNumber value) => Add(Node.Decimal(value));
-    public override void WriteString(string value) => Add(Node.String(value));
-    public override void WriteBytes(ReadOnlySpan<byte> value) => Add(Node.Bytes(value.ToArray()));
-    public override void WriteTimestamp(Timestamp value) => Add(Node.Timestamp(value));
-    public override void WriteDate(DateOnly value) => Add(Node.Date(value));
-    public override void WriteTime(TimeOnly value) => Add(Node.Time(value));
-    public override void WriteUuid(Guid value) => Add(Node.Uuid(value));
-    public override void StartList(int count = -1) => Add(Node.List());
-    public override void EndList() => End(list: true);
-    public override void StartMap(int count = -1) => Add(Node.Map());
-    public override void EndMap() => End(list: false);
-
-    public override void WriteAlias(string anchor)
-    {
-        if (!_anchors.TryGetValue(anchor, out var target)) throw Error($"alias '{anchor}' refers to no earlier anchor");
-        PendingTag = null;
-        Attach(target);
-        if (_stack.Count == 0) Complete(target);
     }
 
     /// <summary>
@@ -123,21 +60,21 @@ public sealed class PickleWriter : TokenWriter
     /// </summary>
     internal bool TryWriteObjects(object? value, Brine.Objects.ObjectOptions options)
     {
-        if (_finished || _stack.Count > 0 || PendingTag is not null || PendingAnchor is not null) return false;
+        if (_finished || InsideValue || PendingTag is not null || PendingAnchor is not null) return false;
         return _encoder.TryEncodeObjects(value, options);
     }
 
     /// <summary>Writes a whole graph as one pickle (shared nodes become memo references).</summary>
     public void WriteNode(Node root)
     {
-        if (_stack.Count > 0) throw Error("WriteNode inside an open value");
-        Complete(root);
+        if (InsideValue) throw Error("WriteNode inside an open value");
+        OnValue(root);
     }
 
     public override void Finish()
     {
         if (_finished) return;
-        if (_stack.Count > 0) throw Error("the last value is not complete");
+        if (InsideValue) throw Error("the last value is not complete");
         _finished = true;
         _output.Flush();
     }
