@@ -12,7 +12,13 @@ using ParquetSharp;
 namespace Brine.Tabular;
 
 /// <summary>What <c>brine inspect</c> shows of a table file.</summary>
-public sealed record TableDescription(string Format, Schema Schema, long Rows, long FileBytes, IReadOnlyList<RowGroupDescription> RowGroups, string? CreatedBy = null);
+public sealed record TableDescription(string Format, Schema Schema, long Rows, long FileBytes, IReadOnlyList<RowGroupDescription> RowGroups, string? CreatedBy = null)
+{
+    /// <summary>The file header's entries worth showing (Avro: codec, sync marker, metadata), in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Header { get; init; } = System.Array.Empty<KeyValuePair<string, string>>();
+    /// <summary>The format's own schema text when it has one (Avro's writer schema, indented JSON).</summary>
+    public string? NativeSchema { get; init; }
+}
 
 public sealed record RowGroupDescription(int Index, long Rows, long TotalBytes, long CompressedBytes, IReadOnlyList<ColumnChunkDescription> Columns);
 
@@ -30,7 +36,26 @@ public static class TableInspector
         if (f is ParquetFormat) return DescribeParquet(path, raw.Length);
         using var reader = table.OpenTable(input, new TableReadOptions());
         long rows = reader.RowCount ?? Count(reader);
-        return new TableDescription(f.Name, reader.Schema, rows, raw.Length, System.Array.Empty<RowGroupDescription>());
+        var description = new TableDescription(f.Name, reader.Schema, rows, raw.Length, System.Array.Empty<RowGroupDescription>());
+        return f is Formats.Avro.AvroFormat ? WithAvroHeader(description, path) : description;
+    }
+
+    /// <summary>Avro's header: the codec, the sync marker, other metadata, and the writer schema as the file holds it.</summary>
+    static TableDescription WithAvroHeader(TableDescription d, string path)
+    {
+        using var stream = File.OpenRead(path);
+        var container = new Formats.Avro.AvroContainerReader(stream, 1 << 30);
+        var header = new List<KeyValuePair<string, string>>
+        {
+            new("codec", container.Metadata.TryGetValue("avro.codec", out var c) ? System.Text.Encoding.UTF8.GetString(c) : "null"),
+            new("sync marker", Convert.ToHexString(container.SyncMarker).ToLowerInvariant()),
+        };
+        foreach (var (key, value) in container.Metadata)
+            if (key is not ("avro.codec" or "avro.schema")) header.Add(new(key, Truncate(System.Text.Encoding.UTF8.GetString(value))));
+        string schema;
+        try { schema = System.Text.Json.Nodes.JsonNode.Parse(container.SchemaJson)!.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }); }
+        catch (System.Text.Json.JsonException) { schema = container.SchemaJson; }
+        return d with { Header = header, NativeSchema = schema };
     }
 
     static long Count(TableReader r)
@@ -126,8 +151,14 @@ public static class TableInspector
         var sb = new StringBuilder();
         sb.Append($"format: {d.Format}\nrows: {d.Rows:N0}\nsize: {d.FileBytes:N0} bytes\n");
         if (d.CreatedBy is not null) sb.Append($"created by: {d.CreatedBy}\n");
+        foreach (var (key, value) in d.Header) sb.Append($"{key}: {value}\n");
         sb.Append("schema:\n");
         foreach (var line in SchemaText(d.Schema).Split('\n', StringSplitOptions.RemoveEmptyEntries)) sb.Append("  ").Append(line).Append('\n');
+        if (d.NativeSchema is { } native)
+        {
+            sb.Append($"{d.Format} schema:\n");
+            foreach (var line in native.Split('\n')) sb.Append("  ").Append(line.TrimEnd('\r')).Append('\n');
+        }
         if (d.RowGroups.Count > 0) sb.Append($"row groups: {d.RowGroups.Count}\n");
         foreach (var g in d.RowGroups)
         {

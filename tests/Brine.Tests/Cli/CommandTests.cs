@@ -104,6 +104,20 @@ public class CommandTests
     }
 
     [Fact]
+    public void Inspect_an_avro_file_shows_codec_sync_marker_and_schema()
+    {
+        using var t = new TempDir();
+        Assert.Equal(0, BrineProcess.Run("fake", "users", "-n", "100", "-o", t.File("u.avro"), "--set", "compression=snappy").code);
+        var (code, stdout, _) = BrineProcess.Run("inspect", t.File("u.avro"));
+        Assert.Equal(0, code);
+        Assert.Contains("rows: 100", stdout);
+        Assert.Contains("codec: snappy", stdout);
+        Assert.Matches("sync marker: [0-9a-f]{32}", stdout);
+        Assert.Contains("avro schema:", stdout);
+        Assert.Contains("\"registered_at\"", stdout);
+    }
+
+    [Fact]
     public void A_bad_where_is_exit_2_naming_the_problem()
     {
         using var t = new TempDir();

@@ -27,6 +27,8 @@ internal sealed class AvroContainerReader
     public string SchemaJson { get; }
     public AvroCodec Codec { get; }
     public IReadOnlyDictionary<string, byte[]> Metadata { get; }
+    /// <summary>The 16-byte marker that ends every block.</summary>
+    public ReadOnlySpan<byte> SyncMarker => _sync;
     /// <summary>Index of the current block (0-based) and the byte where it starts.</summary>
     public long BlockIndex { get; private set; } = -1;
     public long BlockStart { get; private set; }
