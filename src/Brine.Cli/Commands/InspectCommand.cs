@@ -75,9 +75,7 @@ public static class InspectCommand
     static byte[] Head(string path)
     {
         using var f = File.OpenRead(path);
-        var buf = new byte[IO.PeekableInput.HeadSize];
-        int n = f.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
-        return buf[..n];
+        return IO.PeekableInput.Open(f).head;
     }
 
     static void PrintDisassembly(string path, int maxLines)

@@ -37,12 +37,12 @@ public static class ShelfCommand
             if (path is null)
             {
                 using var stdout = Console.OpenStandardOutput();
-                WriteValue(value, format, stdout, options);
+                Converter.WriteNodes(stdout, format, new[] { value }, options);
             }
             else
             {
                 using var file = new AtomicFile(path);
-                WriteValue(value, format, file.Stream, options);
+                Converter.WriteNodes(file.Stream, format, new[] { value }, options);
                 file.Commit();
             }
             return CliApp.Ok;
@@ -91,16 +91,6 @@ public static class ShelfCommand
         if (args.Length >= 3 && args[0] == "shelf" && !Actions.Contains(args[1]) && Actions.Contains(args[2]))
             return new[] { "shelf", args[2], args[1] }.Concat(args[3..]).ToArray();
         return args;
-    }
-
-    static void WriteValue(Node value, Formats.Format format, Stream output, Formats.WriteOptions options)
-    {
-        using var w = format.CreateWriter(output, options);
-        bool expand = format.Capabilities.References == Formats.ReferenceSupport.None;
-        using var r = new NodeReader(value, expand);
-        TokenPump.Copy(r, w);
-        w.Finish();
-        output.Flush();
     }
 
     static string Existing(string path) => File.Exists(path) ? path : throw new BrineUsageException($"file not found: {path}");

@@ -142,14 +142,24 @@ public static class Converter
     public static void WriteNodes(string path, IEnumerable<Node> nodes, string? format = null, WriteOptions? options = null)
     {
         var f = ResolveOutput(path, format);
-        options ??= WriteOptions.Default;
         using var file = new AtomicFile(path);
-        using (var w = f.CreateWriter(file.Stream, options))
+        WriteNodes(file.Stream, f, nodes, options);
+        file.Commit();
+    }
+
+    /// <summary>Writes trees to a stream in <paramref name="format"/>: shared nodes stay shared where the format has native
+    /// references (or a convention and <see cref="WriteOptions.KeepReferences"/>), and are written out again elsewhere.</summary>
+    public static void WriteNodes(Stream output, Format format, IEnumerable<Node> nodes, WriteOptions? options = null)
+    {
+        options ??= WriteOptions.Default;
+        var refs = format.Capabilities.References;
+        bool expand = refs == ReferenceSupport.None || (refs == ReferenceSupport.Convention && !options.KeepReferences);
+        using (var w = format.CreateWriter(output, options))
         {
-            using var r = new NodeReader(nodes, expand: f.Capabilities.References == ReferenceSupport.None || (f.Capabilities.References == ReferenceSupport.Convention && !options.KeepReferences));
+            using var r = new NodeReader(nodes, expand);
             TokenPump.Copy(r, w);
             w.Finish();
         }
-        file.Commit();
+        output.Flush();
     }
 }

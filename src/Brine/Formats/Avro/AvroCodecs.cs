@@ -34,6 +34,24 @@ internal abstract class AvroCodec
         if (buffer.Length < size) buffer = new byte[Math.Max(size, buffer.Length * 2)];
     }
 
+    /// <summary>Reads a decompressing stream to its end into <paramref name="output"/>, growing it up to <paramref name="maxBytes"/>; returns the length.</summary>
+    protected static int ReadAll(Stream decompressing, int compressedLength, ref byte[] output, long maxBytes)
+    {
+        int total = 0;
+        Ensure(ref output, Math.Max(compressedLength * 4, 4096));
+        while (true)
+        {
+            if (total == output.Length)
+            {
+                if (total >= maxBytes) throw TooLarge(maxBytes);
+                Array.Resize(ref output, (int)Math.Min((long)output.Length * 2, Array.MaxLength));
+            }
+            int n = decompressing.Read(output, total, output.Length - total);
+            if (n == 0) return total;
+            total += n;
+        }
+    }
+
     protected static BrineFormatException TooLarge(long max) => new("avro", "", $"a block decompresses to more than {max} bytes (raise the limit to read it)");
 }
 
@@ -61,19 +79,7 @@ internal sealed class DeflateCodec(int? level) : AvroCodec
         {
             using var src = new UnmanagedMemoryStream(p, input.Length);
             using var inflate = new DeflateStream(src, CompressionMode.Decompress);
-            int total = 0;
-            Ensure(ref output, Math.Max(input.Length * 4, 4096));
-            while (true)
-            {
-                if (total == output.Length)
-                {
-                    if (total >= maxBytes) throw TooLarge(maxBytes);
-                    Array.Resize(ref output, (int)Math.Min((long)output.Length * 2, Array.MaxLength));
-                }
-                int n = inflate.Read(output, total, output.Length - total);
-                if (n == 0) return total;
-                total += n;
-            }
+            return ReadAll(inflate, input.Length, ref output, maxBytes);
         }
     }
 
@@ -132,19 +138,7 @@ internal sealed class ZstdCodec(int? level) : AvroCodec
         // Streamed frames (Java's ZstdOutputStream) do not record their size: inflate through a stream.
         using var src = new MemoryStream(input.ToArray());
         using var z = new ZstdSharp.DecompressionStream(src);
-        int total = 0;
-        Ensure(ref output, Math.Max(input.Length * 4, 4096));
-        while (true)
-        {
-            if (total == output.Length)
-            {
-                if (total >= maxBytes) throw TooLarge(maxBytes);
-                Array.Resize(ref output, (int)Math.Min((long)output.Length * 2, Array.MaxLength));
-            }
-            int n = z.Read(output, total, output.Length - total);
-            if (n == 0) return total;
-            total += n;
-        }
+        return ReadAll(z, input.Length, ref output, maxBytes);
     }
 
     public override int Compress(ReadOnlySpan<byte> input, ref byte[] output)
