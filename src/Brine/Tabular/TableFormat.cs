@@ -85,8 +85,10 @@ public sealed class TableWriteOptions
 {
     /// <summary>Compression codec name (snappy, zstd, gzip, deflate, none); each format documents its default.</summary>
     public string? Compression { get; init; }
+    /// <summary>A writer schema (an Avro schema file); formats whose schema is their columns' ignore it.</summary>
+    public string? SchemaPath { get; init; }
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     public string? Setting(string name) => Settings.TryGetValue(name, out var v) ? v : null;
 
-    public static TableWriteOptions From(WriteOptions o) => new() { Compression = o.Setting("compression"), Settings = o.Settings };
+    public static TableWriteOptions From(WriteOptions o) => new() { Compression = o.Setting("compression"), SchemaPath = o.SchemaPath, Settings = o.Settings };
 }

@@ -13,6 +13,7 @@ public sealed class TableTokenReader : TokenReader
     readonly TableReader _table;
     readonly string _format;
     readonly bool _ownsTable;
+    readonly bool _ownsBatches;
     readonly string[] _names;
     readonly bool[] _uuid;
     RecordBatch? _batch;
@@ -23,9 +24,10 @@ public sealed class TableTokenReader : TokenReader
     int _next;
     readonly Stack<IEnumerator<object?>> _walk = new();
 
-    public TableTokenReader(TableReader table, string formatName, bool ownsTable = true)
+    /// <param name="ownsBatches">false when the caller disposes the batches the table hands out.</param>
+    public TableTokenReader(TableReader table, string formatName, bool ownsTable = true, bool ownsBatches = true)
     {
-        _table = table; _format = formatName; _ownsTable = ownsTable;
+        _table = table; _format = formatName; _ownsTable = ownsTable; _ownsBatches = ownsBatches;
         _names = table.Schema.FieldsList.Select(f => f.Name).ToArray();
         _uuid = table.Schema.FieldsList.Select(ArrowCells.IsUuid).ToArray();
     }
@@ -61,7 +63,7 @@ public sealed class TableTokenReader : TokenReader
     {
         while (_batch is null || _row >= _batch.Length)
         {
-            _batch?.Dispose();
+            if (_ownsBatches) _batch?.Dispose();
             _batch = _table.ReadNext();
             _row = 0;
             if (_batch is null) return false;
@@ -152,7 +154,7 @@ public sealed class TableTokenReader : TokenReader
 
     public override void Dispose()
     {
-        _batch?.Dispose();
+        if (_ownsBatches) _batch?.Dispose();
         if (_ownsTable) _table.Dispose();
         base.Dispose();
     }

@@ -417,20 +417,48 @@ internal sealed class NestedBuffer(Brine.Tabular.ColumnBuilder inner) : ColumnBu
 /// <summary>Writes Arrow record batches as Avro records: the schema maps column by column (nullable → ["null", T]).</summary>
 internal sealed class AvroTableWriter : TableWriter
 {
-    readonly AvroBlockWriter _blocks;
+    readonly AvroBlockWriter _blocks = null!;
     readonly ArrowSchema _schema;
     readonly List<Field> _fields;
+    // Set when a given writer schema (--schema) is not the one the columns map to: rows then go through the
+    // record writer, which encodes each row by that schema (union order, enums, named types, nested records).
+    readonly AvroTokenWriter? _byRecords;
 
     public AvroTableWriter(Stream output, ArrowSchema schema, TableWriteOptions options)
     {
         _schema = schema;
         _fields = schema.FieldsList.ToList();
-        var json = AvroArrowSchema.ToAvroJson(schema, options.Setting("record-name") ?? "Row");
-        _blocks = new AvroBlockWriter(output, json, AvroFormat.CodecFromSettings(options.Compression ?? options.Setting("compression") ?? options.Setting("codec"), options.Setting("level")));
+        var codec = options.Compression ?? options.Setting("compression") ?? options.Setting("codec");
+        string json;
+        if (options.SchemaPath is { } path)
+        {
+            var given = AvroFormat.LoadSchemaFile(path);
+            if (given is not global::Avro.RecordSchema record)
+                throw new BrineUsageException($"avro: the schema in {path} is not a record schema, so it cannot describe table rows");
+            // The columns' own mapping under the given record's name: when its parsing canonical form is the given
+            // schema's, the columns encode exactly as that schema says and the header can carry the schema as given.
+            var mapped = AvroFormat.ParseSchema(AvroArrowSchema.ToAvroJson(schema, record.Fullname));
+            if (global::Avro.SchemaNormalization.ToParsingForm(mapped) != global::Avro.SchemaNormalization.ToParsingForm(given))
+            {
+                var settings = new Dictionary<string, string>(options.Settings);
+                if (codec is not null) settings["compression"] = codec;
+                _byRecords = new AvroTokenWriter(output, new WriteOptions { SchemaPath = path, Settings = settings });
+                return;
+            }
+            json = given.ToString();
+        }
+        else json = AvroArrowSchema.ToAvroJson(schema, options.Setting("record-name") ?? "Row");
+        _blocks = new AvroBlockWriter(output, json, AvroFormat.CodecFromSettings(codec, options.Setting("level")));
     }
 
     public override void Write(RecordBatch batch)
     {
+        if (_byRecords is not null)
+        {
+            using var rows = new Brine.Conversion.ListItemsReader(new TableTokenReader(new OneBatch(_schema, batch), "avro", ownsBatches: false));
+            TokenPump.Copy(rows, _byRecords);
+            return;
+        }
         if (batch.ColumnCount != _fields.Count) throw new BrineUsageException($"avro: the batch has {batch.ColumnCount} columns, the table {_fields.Count}");
         var cols = new IArrowArray[batch.ColumnCount];
         var nullable = new bool[cols.Length];
@@ -543,7 +571,19 @@ internal sealed class AvroTableWriter : TableWriter
         return v.ToByteArray(isUnsigned: false, isBigEndian: true);
     }
 
-    public override void Finish() => _blocks.Finish();
+    public override void Finish()
+    {
+        if (_byRecords is not null) _byRecords.Finish();
+        else _blocks.Finish();
+    }
+
+    /// <summary>One batch presented as a table, for the record writer.</summary>
+    sealed class OneBatch(ArrowSchema schema, RecordBatch batch) : TableReader
+    {
+        bool _done;
+        public override ArrowSchema Schema => schema;
+        public override RecordBatch? ReadNext() { if (_done) return null; _done = true; return batch; }
+    }
 }
 
 /// <summary>Arrow schema → Avro schema JSON.</summary>
