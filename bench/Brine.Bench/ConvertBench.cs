@@ -8,7 +8,8 @@ namespace Brine.Bench;
 /// <summary>
 /// Tree-format conversions on one generated document set (~100 MB of JSON records): Brine beside
 /// System.Text.Json parsing alone (the floor for JSON reading) and Python's json / yaml.CSafeLoader
-/// doing the same conversion. Usage: convert [--mb 100] [--runs 3] [--no-python]
+/// doing the same conversion. Usage: convert [--mb 100] [--runs 3] [--no-python]; convert --quick [--mb 100] [--runs 5]
+/// times only JSON → MessagePack (direct and general path) beside the raw parse, alternating, and saves nothing.
 /// </summary>
 public static class ConvertBench
 {
@@ -19,6 +20,7 @@ public static class ConvertBench
         bool python = !args.Contains("--no-python");
         var dir = Path.Combine(Path.GetTempPath(), "brine-bench-convert");
         Directory.CreateDirectory(dir);
+        if (args.Contains("--quick")) return Quick(dir, mb, IntArg(args, "--runs", 5), args.Contains("--direct-only"));
         var results = new List<Measure.Result>();
         // Two sizes: throughput at the full size, and peak memory at a quarter of it, to show it stays flat.
         foreach (var size in new[] { mb / 4, mb })
@@ -51,6 +53,47 @@ MB/s is input bytes per second.
         return 0;
     }
 
+    /// <summary>
+    /// The JSON → MessagePack target (at least half the speed of the raw parse): the three steps run in turn, round
+    /// after round, so that load from elsewhere on the machine falls on all of them alike; medians and ratios.
+    /// </summary>
+    static int Quick(string dir, int mb, int runs, bool directOnly = false)
+    {
+        var json = Path.Combine(dir, $"records-{mb}mb.json");
+        if (!File.Exists(json)) Generate(json, mb * 1_000_000L);
+        var direct = Path.Combine(dir, "quick-direct.msgpack");
+        var general = Path.Combine(dir, "quick-general.msgpack");
+        var steps = new (string Name, Action Run)[]
+        {
+            ("raw Utf8JsonReader parse", () => ParseOnly(json)),
+            ("JSON → MessagePack, direct", () => Converter.Convert(json, direct, new ConvertOptions { Indent = false })),
+            ("JSON → MessagePack, general path", () => Converter.Convert(json, general, new ConvertOptions { Indent = false, Direct = false })),
+            ("PROBE raw, Brine's reader options", () => ParseOnly(json, new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = 10_000_000 })),
+            ("PROBE raw + values", () => ParseOnly(json, null, touch: true)),
+            ("PROBE direct to memory", () => { using var i = File.OpenRead(json); var m = new MemoryStream(); Converter.Convert(i, Converter.Registry.GetByName("json"), m, Converter.Registry.GetByName("msgpack")); }),
+            ("PROBE write+fsync", () => { var b = File.ReadAllBytes(direct); using var f = new FileStream(direct + ".x", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16); f.Write(b); f.Flush(true); }),
+        };
+        if (directOnly) steps = steps[1..2]; // for a profiler
+        var times = steps.Select(_ => new List<double>()).ToArray();
+        foreach (var step in steps) step.Run(); // warm-up
+        if (!directOnly && !File.ReadAllBytes(direct).AsSpan().SequenceEqual(File.ReadAllBytes(general)))
+            throw new InvalidOperationException("the direct and general paths wrote different bytes");
+        for (int r = 0; r < runs; r++)
+            for (int i = 0; i < steps.Length; i++)
+            {
+                GC.Collect(); GC.WaitForPendingFinalizers();
+                var sw = Stopwatch.StartNew();
+                steps[i].Run();
+                times[i].Add(sw.Elapsed.TotalSeconds);
+            }
+        double Median(List<double> t) { var s = t.OrderBy(x => x).ToList(); return s[s.Count / 2]; }
+        double raw = Median(times[0]);
+        Console.WriteLine($"{new FileInfo(json).Length / 1e6:F0} MB JSON, {runs} alternating runs, medians (output identical):");
+        for (int i = 0; i < steps.Length; i++)
+            Console.WriteLine($"  {steps[i].Name,-34} {Median(times[i]):F3} s  ×{Median(times[i]) / raw:F2} of raw   [{string.Join(" ", times[i].Select(t => t.ToString("F3")))}]");
+        return 0;
+    }
+
     static Measure.Result Time(string work, string who, long bytes, int runs, Action action)
     {
         Measure.ResetPeak();
@@ -58,19 +101,20 @@ MB/s is input bytes per second.
         return new Measure.Result(work, who, s, bytes / 1e6 / s, Measure.PeakWorkingSet());
     }
 
-    static void ParseOnly(string path)
+    static void ParseOnly(string path, JsonReaderOptions? options = null, bool touch = false)
     {
         // Streams the file through Utf8JsonReader with a refilled buffer, touching every token.
         using var f = File.OpenRead(path);
         var buffer = new byte[1 << 16];
-        var state = new JsonReaderState();
+        var state = new JsonReaderState(options ?? default);
         int kept = 0; long tokens = 0;
         while (true)
         {
             int n = f.Read(buffer, kept, buffer.Length - kept);
             bool final = n == 0;
             var reader = new Utf8JsonReader(buffer.AsSpan(0, kept + n), final, state);
-            while (reader.Read()) tokens++;
+            if (touch) tokens += Touch(ref reader);
+            else while (reader.Read()) tokens++;
             if (final) break;
             state = reader.CurrentState;
             int used = (int)reader.BytesConsumed;
@@ -79,6 +123,21 @@ MB/s is input bytes per second.
             if (kept == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
         }
         if (tokens == 0) throw new InvalidOperationException("no tokens");
+    }
+
+    static long Touch(ref Utf8JsonReader reader)
+    {
+        long sum = 0;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.String: case JsonTokenType.PropertyName: sum += reader.ValueSpan.Length + (reader.ValueIsEscaped ? 1 : 0); break;
+                case JsonTokenType.Number: if (reader.TryGetInt64(out long v)) sum += v; else sum++; break;
+                default: sum++; break;
+            }
+        }
+        return sum;
     }
 
     const string PythonScript = """
