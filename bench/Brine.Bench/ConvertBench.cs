@@ -20,7 +20,7 @@ public static class ConvertBench
         bool python = !args.Contains("--no-python");
         var dir = Path.Combine(Path.GetTempPath(), "brine-bench-convert");
         Directory.CreateDirectory(dir);
-        if (args.Contains("--quick")) return Quick(dir, mb, IntArg(args, "--runs", 5), args.Contains("--direct-only"));
+        if (args.Contains("--quick")) return Quick(dir, mb, IntArg(args, "--runs", 5), IntArg(args, "--only", -1));
         var results = new List<Measure.Result>();
         // Two sizes: throughput at the full size, and peak memory at a quarter of it, to show it stays flat.
         foreach (var size in new[] { mb / 4, mb })
@@ -57,7 +57,7 @@ MB/s is input bytes per second.
     /// The JSON → MessagePack target (at least half the speed of the raw parse): the three steps run in turn, round
     /// after round, so that load from elsewhere on the machine falls on all of them alike; medians and ratios.
     /// </summary>
-    static int Quick(string dir, int mb, int runs, bool directOnly = false)
+    static int Quick(string dir, int mb, int runs, int only = -1)
     {
         var json = Path.Combine(dir, $"records-{mb}mb.json");
         if (!File.Exists(json)) Generate(json, mb * 1_000_000L);
@@ -73,7 +73,8 @@ MB/s is input bytes per second.
             ("PROBE direct to memory", () => { using var i = File.OpenRead(json); var m = new MemoryStream(); Converter.Convert(i, Converter.Registry.GetByName("json"), m, Converter.Registry.GetByName("msgpack")); }),
             ("PROBE write+fsync", () => { var b = File.ReadAllBytes(direct); using var f = new FileStream(direct + ".x", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16); f.Write(b); f.Flush(true); }),
         };
-        if (directOnly) steps = steps[1..2]; // for a profiler
+        bool directOnly = only >= 0;
+        if (directOnly) steps = steps[only..(only + 1)]; // one step alone, for a profiler
         var times = steps.Select(_ => new List<double>()).ToArray();
         foreach (var step in steps) step.Run(); // warm-up
         if (!directOnly && !File.ReadAllBytes(direct).AsSpan().SequenceEqual(File.ReadAllBytes(general)))

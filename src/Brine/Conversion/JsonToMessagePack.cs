@@ -22,17 +22,18 @@ namespace Brine.Conversion;
 /// same error (format, location, path) — so both streams must be seekable.
 /// </summary>
 /// <remarks>
-/// MessagePack puts a container's count in its header. Container bodies are written to a scratch buffer while the
-/// offset where each header belongs is noted, in open order, with its count at close; once no container is open
-/// (between items of a top-level list) and enough is gathered, the output is assembled by copying the segments
-/// between those offsets and writing each header in its smallest form: one linear copy, no bytes moved. The
-/// top-level list itself gets an array32 header patched at its end, as the MessagePack writer does on a
-/// seekable stream, so memory stays flat however long the list.
+/// MessagePack puts a container's count in its header. Each container gets one byte, the header of fewer than 16
+/// items, filled in at its end; a container of 16 items or more (rare in records) is noted with its count instead.
+/// Once no container is open (between items of a top-level list) and a block is gathered, it is written out: as it
+/// stands, or in segments with the longer headers in place of the noted bytes — no bytes are ever moved. The
+/// top-level list itself gets an array32 header patched at its end, as the MessagePack writer does on a seekable
+/// stream, so memory stays flat however long the list.
 /// </remarks>
 internal sealed class JsonToMessagePack
 {
     const int InitialInput = 1 << 16;
-    const int EmitThreshold = 1 << 15;
+    // As large as the output file's buffer, so that FileStream passes the blocks through without copying them.
+    const int EmitThreshold = 1 << 16;
 
     /// <summary>Conversions on this thread that took the direct path to the end / that gave up: tests check that it is taken.</summary>
     [ThreadStatic] internal static int Completed;
@@ -52,7 +53,7 @@ internal sealed class JsonToMessagePack
             if (n >= 0) Completed++; else GaveUp++;
             return n;
         }
-        finally { t._body.Release(); t._out.Release(); }
+        finally { t._body.Release(); t._header.Release(); }
     }
 
     readonly Stream _in, _outStream;
@@ -65,16 +66,14 @@ internal sealed class JsonToMessagePack
     int _validEnd; // bytes before it are known to be UTF-8
     bool _eof;
 
-    /// <summary>Bodies of the containers not yet emitted, without their headers.</summary>
-    readonly OutputBuffer _body = new();
-    /// <summary>Assembled MessagePack, written to the stream in blocks.</summary>
-    readonly OutputBuffer _out = new();
+    /// <summary>The output not yet written to the stream, each container behind a one-byte header that is filled in at its end.</summary>
+    readonly OutputBuffer _body = new(EmitThreshold * 2);
+    /// <summary>Containers of 16 items or more, whose header is longer than their one byte: written around it at emit time.</summary>
+    (int At, uint Count, bool IsMap)[] _wide = new (int, uint, bool)[16];
+    int _wideCount;
+    readonly OutputBuffer _header = new(64);
 
-    struct Header { public int At; public uint Count; public bool IsMap; }
-    Header[] _headers = new Header[256];
-    int _headerCount;
-
-    // Open containers: the index of their header (-1 for a top-level list, whose header is patched), and the item
+    // Open containers: the offset of their header byte (-1 for a top-level list, whose header is patched), and the item
     // count of the container around each, put aside while it is open; _count counts the innermost's items.
     int[] _openHeader = new int[64];
     long[] _outerCount = new long[64];
@@ -126,7 +125,6 @@ internal sealed class JsonToMessagePack
         }
         if (!_seen || _depth != 0) return -1; // no value (an error in JSON, nothing in JSON Lines) or cut short
         Emit();
-        _out.FlushTo(_outStream);
         _outStream.Flush();
         return _values;
     }
@@ -224,9 +222,9 @@ internal sealed class JsonToMessagePack
 
     void Open(bool isMap)
     {
-        if (_headerCount == _headers.Length) Array.Resize(ref _headers, _headers.Length * 2);
-        _headers[_headerCount] = new Header { At = _body.Length, IsMap = isMap };
-        Push(_headerCount++);
+        // The one-byte header of fewer than 16 items, its count added at the end; the kind tells a map from a list then.
+        Push(_body.Length);
+        _body.WriteByte(isMap ? MessagePackCode.MinFixMap : MessagePackCode.MinFixArray);
         _pendingOpen++;
     }
 
@@ -234,9 +232,8 @@ internal sealed class JsonToMessagePack
     {
         // As MessagePackTokenWriter does on a seekable stream: a fixed-width array32 header, its count patched at the end.
         Emit();
-        _out.FlushTo(_outStream);
         _patchAt = _outStream.Position;
-        _out.Write(stackalloc byte[] { MessagePackCode.Array32, 0, 0, 0, 0 });
+        _body.Write(stackalloc byte[] { MessagePackCode.Array32, 0, 0, 0, 0 });
         Push(-1);
     }
 
@@ -262,12 +259,14 @@ internal sealed class JsonToMessagePack
         if (count > uint.MaxValue) return false; // the general path reports MessagePack's limit
         if (h >= 0)
         {
-            _headers[h].Count = (uint)count;
             _pendingOpen--;
+            var body = _body.WrittenSpan;
+            if (count < 16) { body[h] |= (byte)count; return true; }
+            if (_wideCount == _wide.Length) Array.Resize(ref _wide, _wideCount * 2);
+            _wide[_wideCount++] = (h, (uint)count, body[h] == MessagePackCode.MinFixMap);
             return true;
         }
         Emit();
-        _out.FlushTo(_outStream);
         long end = _outStream.Position;
         Span<byte> n = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(n, (uint)count);
@@ -277,22 +276,29 @@ internal sealed class JsonToMessagePack
         return true;
     }
 
-    /// <summary>Moves the gathered bodies to the output with their headers in place. No container may be open.</summary>
+    /// <summary>Writes out what is gathered, with the longer headers of wide containers in place of their one byte. No container may be open.</summary>
     void Emit()
     {
         var body = _body.Written;
-        int from = 0;
-        for (int i = 0; i < _headerCount; i++)
+        if (_wideCount == 0) _outStream.Write(body);
+        else
         {
-            ref var h = ref _headers[i];
-            _out.Write(body[from..h.At]);
-            MessagePackEncoding.WriteContainerHeader(_out, h.IsMap, h.Count);
-            from = h.At;
+            // Inner containers end first: put the headers back in the order of the bytes.
+            var wide = _wide.AsSpan(0, _wideCount);
+            wide.Sort((x, y) => x.At.CompareTo(y.At));
+            int from = 0;
+            foreach (var (at, count, isMap) in wide)
+            {
+                _outStream.Write(body[from..at]);
+                _header.Length = 0;
+                MessagePackEncoding.WriteContainerHeader(_header, isMap, count);
+                _outStream.Write(_header.Written);
+                from = at + 1;
+            }
+            _outStream.Write(body[from..]);
         }
-        _out.Write(body[from..]);
         _body.Length = 0;
-        _headerCount = 0;
-        if (_out.Length >= EmitThreshold) _out.FlushTo(_outStream);
+        _wideCount = 0;
     }
 
     /// <summary>A string or property name, as the JSON reader and the MessagePack writer treat it. The input is
@@ -340,11 +346,9 @@ internal sealed class JsonToMessagePack
         int i = 0, o = 0;
         while (true)
         {
-            int k = s[i..].IndexOf((byte)'\\');
-            if (k < 0) { s[i..].CopyTo(d[o..]); return o + s.Length - i; }
-            s.Slice(i, k).CopyTo(d[o..]);
-            o += k;
-            i += k;
+            // Strings are short and escapes close together: a plain loop beats a vectorised search here.
+            while (i < s.Length && s[i] != '\\') d[o++] = s[i++];
+            if (i == s.Length) return o;
             byte c = s[i + 1];
             i += 2;
             switch (c)
