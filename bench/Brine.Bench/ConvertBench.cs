@@ -8,8 +8,8 @@ namespace Brine.Bench;
 /// <summary>
 /// Tree-format conversions on one generated document set (~100 MB of JSON records): Brine beside
 /// System.Text.Json parsing alone (the floor for JSON reading) and Python's json / yaml.CSafeLoader
-/// doing the same conversion. Usage: convert [--mb 100] [--runs 3] [--no-python]; convert --quick [--mb 100] [--runs 5]
-/// times only JSON → MessagePack (direct and general path) beside the raw parse, alternating, and saves nothing.
+/// doing the same conversion. Usage: convert [--mb 100] [--runs 3] [--no-python]. For iterating on the JSON →
+/// MessagePack target: convert --quick [--mb 100] [--runs 5] [--probes] [--only N] (see <see cref="Quick"/>).
 /// </summary>
 public static class ConvertBench
 {
@@ -20,7 +20,7 @@ public static class ConvertBench
         bool python = !args.Contains("--no-python");
         var dir = Path.Combine(Path.GetTempPath(), "brine-bench-convert");
         Directory.CreateDirectory(dir);
-        if (args.Contains("--quick")) return Quick(dir, mb, IntArg(args, "--runs", 5), IntArg(args, "--only", -1));
+        if (args.Contains("--quick")) return Quick(dir, mb, IntArg(args, "--runs", 5), IntArg(args, "--only", -1), args.Contains("--probes"));
         var results = new List<Measure.Result>();
         // Two sizes: throughput at the full size, and peak memory at a quarter of it, to show it stays flat.
         foreach (var size in new[] { mb / 4, mb })
@@ -54,10 +54,12 @@ MB/s is input bytes per second.
     }
 
     /// <summary>
-    /// The JSON → MessagePack target (at least half the speed of the raw parse): the three steps run in turn, round
-    /// after round, so that load from elsewhere on the machine falls on all of them alike; medians and ratios.
+    /// The JSON → MessagePack target (at least half the speed of the raw parse): the raw parse, the direct path and the
+    /// general path run in turn, round after round, so that load from elsewhere on the machine falls on all of them
+    /// alike; medians and ratios; nothing saved. --probes adds where the time goes: both paths with the output
+    /// discarded, and the direct path to a file without the final flush to disk. --only N runs step N alone (for a profiler).
     /// </summary>
-    static int Quick(string dir, int mb, int runs, int only = -1)
+    static int Quick(string dir, int mb, int runs, int only = -1, bool probes = false)
     {
         var json = Path.Combine(dir, $"records-{mb}mb.json");
         if (!File.Exists(json)) Generate(json, mb * 1_000_000L);
@@ -68,16 +70,19 @@ MB/s is input bytes per second.
             ("raw Utf8JsonReader parse", () => ParseOnly(json)),
             ("JSON → MessagePack, direct", () => Converter.Convert(json, direct, new ConvertOptions { Indent = false })),
             ("JSON → MessagePack, general path", () => Converter.Convert(json, general, new ConvertOptions { Indent = false, Direct = false })),
-            ("PROBE raw, Brine's reader options", () => ParseOnly(json, new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = 10_000_000 })),
-            ("PROBE raw + values", () => ParseOnly(json, null, touch: true)),
-            ("PROBE direct to memory", () => { using var i = File.OpenRead(json); var m = new MemoryStream(); Converter.Convert(i, Converter.Registry.GetByName("json"), m, Converter.Registry.GetByName("msgpack")); }),
-            ("PROBE write+fsync", () => { var b = File.ReadAllBytes(direct); using var f = new FileStream(direct + ".x", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16); f.Write(b); f.Flush(true); }),
         };
-        bool directOnly = only >= 0;
-        if (directOnly) steps = steps[only..(only + 1)]; // one step alone, for a profiler
+        var unsynced = Path.Combine(dir, "quick-unsynced.msgpack");
+        if (probes) steps = steps.Concat(new (string Name, Action Run)[]
+        {
+            ("  direct, output discarded", () => ConvertStreams(json, Stream.Null, true)),
+            ("  general, output discarded", () => ConvertStreams(json, Stream.Null, false)),
+            ("  direct, file not flushed to disk", () => { using var o = new FileStream(unsynced, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16); ConvertStreams(json, o, true); }),
+        }).ToArray();
+        bool alone = only >= 0;
+        if (alone) steps = steps[only..(only + 1)];
         var times = steps.Select(_ => new List<double>()).ToArray();
         foreach (var step in steps) step.Run(); // warm-up
-        if (!directOnly && !File.ReadAllBytes(direct).AsSpan().SequenceEqual(File.ReadAllBytes(general)))
+        if (!alone && !File.ReadAllBytes(direct).AsSpan().SequenceEqual(File.ReadAllBytes(general)))
             throw new InvalidOperationException("the direct and general paths wrote different bytes");
         for (int r = 0; r < runs; r++)
             for (int i = 0; i < steps.Length; i++)
@@ -95,6 +100,12 @@ MB/s is input bytes per second.
         return 0;
     }
 
+    static void ConvertStreams(string json, Stream output, bool direct)
+    {
+        using var input = new FileStream(json, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Converter.Convert(input, Converter.Registry.GetByName("json"), output, Converter.Registry.GetByName("msgpack"), new ConvertOptions { Direct = direct });
+    }
+
     static Measure.Result Time(string work, string who, long bytes, int runs, Action action)
     {
         Measure.ResetPeak();
@@ -102,20 +113,19 @@ MB/s is input bytes per second.
         return new Measure.Result(work, who, s, bytes / 1e6 / s, Measure.PeakWorkingSet());
     }
 
-    static void ParseOnly(string path, JsonReaderOptions? options = null, bool touch = false)
+    static void ParseOnly(string path)
     {
         // Streams the file through Utf8JsonReader with a refilled buffer, touching every token.
         using var f = File.OpenRead(path);
         var buffer = new byte[1 << 16];
-        var state = new JsonReaderState(options ?? default);
+        var state = new JsonReaderState();
         int kept = 0; long tokens = 0;
         while (true)
         {
             int n = f.Read(buffer, kept, buffer.Length - kept);
             bool final = n == 0;
             var reader = new Utf8JsonReader(buffer.AsSpan(0, kept + n), final, state);
-            if (touch) tokens += Touch(ref reader);
-            else while (reader.Read()) tokens++;
+            while (reader.Read()) tokens++;
             if (final) break;
             state = reader.CurrentState;
             int used = (int)reader.BytesConsumed;
@@ -124,21 +134,6 @@ MB/s is input bytes per second.
             if (kept == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
         }
         if (tokens == 0) throw new InvalidOperationException("no tokens");
-    }
-
-    static long Touch(ref Utf8JsonReader reader)
-    {
-        long sum = 0;
-        while (reader.Read())
-        {
-            switch (reader.TokenType)
-            {
-                case JsonTokenType.String: case JsonTokenType.PropertyName: sum += reader.ValueSpan.Length + (reader.ValueIsEscaped ? 1 : 0); break;
-                case JsonTokenType.Number: if (reader.TryGetInt64(out long v)) sum += v; else sum++; break;
-                default: sum++; break;
-            }
-        }
-        return sum;
     }
 
     const string PythonScript = """

@@ -340,39 +340,63 @@ internal sealed class JsonToMessagePack
         return true;
     }
 
-    /// <summary>JSON escapes (already checked well-formed by the reader) decoded to UTF-8; -1 for a lone surrogate.</summary>
+    /// <summary>JSON escapes (already checked well-formed by the reader) decoded to UTF-8; -1 for a lone surrogate.
+    /// <paramref name="d"/> holds at least as many bytes as <paramref name="s"/>: unescaping only shortens.</summary>
     static int Unescape(ReadOnlySpan<byte> s, Span<byte> d)
     {
-        int i = 0, o = 0;
+        if (d.Length < s.Length) throw new ArgumentException("the destination is shorter than the escaped text");
+        ref byte src = ref MemoryMarshal.GetReference(s);
+        ref byte dst = ref MemoryMarshal.GetReference(d);
+        int i = 0, o = 0, n = s.Length;
         while (true)
         {
             // Strings are short and escapes close together: a plain loop beats a vectorised search here.
-            while (i < s.Length && s[i] != '\\') d[o++] = s[i++];
-            if (i == s.Length) return o;
-            byte c = s[i + 1];
+            byte b;
+            while (i < n && (b = Unsafe.Add(ref src, i)) != '\\') { Unsafe.Add(ref dst, o++) = b; i++; }
+            if (i == n) return o;
+            byte c = s[i + 1]; // the reader checked that an escape is whole
             i += 2;
             switch (c)
             {
-                case (byte)'b': d[o++] = (byte)'\b'; continue;
-                case (byte)'f': d[o++] = (byte)'\f'; continue;
-                case (byte)'n': d[o++] = (byte)'\n'; continue;
-                case (byte)'r': d[o++] = (byte)'\r'; continue;
-                case (byte)'t': d[o++] = (byte)'\t'; continue;
+                case (byte)'b': Unsafe.Add(ref dst, o++) = (byte)'\b'; continue;
+                case (byte)'f': Unsafe.Add(ref dst, o++) = (byte)'\f'; continue;
+                case (byte)'n': Unsafe.Add(ref dst, o++) = (byte)'\n'; continue;
+                case (byte)'r': Unsafe.Add(ref dst, o++) = (byte)'\r'; continue;
+                case (byte)'t': Unsafe.Add(ref dst, o++) = (byte)'\t'; continue;
                 case (byte)'u': break;
-                default: d[o++] = c; continue; // \" \\ \/
+                default: Unsafe.Add(ref dst, o++) = c; continue; // \" \\ \/
             }
             uint cp = Hex4(s.Slice(i, 4));
             i += 4;
             if (cp - 0xD800u < 0x800u)
             {
                 // A high surrogate must be followed by an escaped low one: together one character.
-                if (cp >= 0xDC00 || i + 6 > s.Length || s[i] != '\\' || s[i + 1] != 'u') return -1;
+                if (cp >= 0xDC00 || i + 6 > n || s[i] != '\\' || s[i + 1] != 'u') return -1;
                 uint low = Hex4(s.Slice(i + 2, 4));
                 if (low - 0xDC00u >= 0x400u) return -1;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                 i += 6;
             }
-            o += new Rune(cp).EncodeToUtf8(d[o..]);
+            // UTF-8 of the code point; the escape took more bytes than this writes, so it fits.
+            if (cp < 0x80) Unsafe.Add(ref dst, o++) = (byte)cp;
+            else if (cp < 0x800)
+            {
+                Unsafe.Add(ref dst, o++) = (byte)(0xC0 | (cp >> 6));
+                Unsafe.Add(ref dst, o++) = (byte)(0x80 | (cp & 0x3F));
+            }
+            else if (cp < 0x10000)
+            {
+                Unsafe.Add(ref dst, o++) = (byte)(0xE0 | (cp >> 12));
+                Unsafe.Add(ref dst, o++) = (byte)(0x80 | ((cp >> 6) & 0x3F));
+                Unsafe.Add(ref dst, o++) = (byte)(0x80 | (cp & 0x3F));
+            }
+            else
+            {
+                Unsafe.Add(ref dst, o++) = (byte)(0xF0 | (cp >> 18));
+                Unsafe.Add(ref dst, o++) = (byte)(0x80 | ((cp >> 12) & 0x3F));
+                Unsafe.Add(ref dst, o++) = (byte)(0x80 | ((cp >> 6) & 0x3F));
+                Unsafe.Add(ref dst, o++) = (byte)(0x80 | (cp & 0x3F));
+            }
         }
     }
 
