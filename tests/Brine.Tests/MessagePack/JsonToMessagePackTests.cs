@@ -333,6 +333,32 @@ public class JsonToMessagePackTests
     }
 
     [Fact]
+    public void Large_files_give_the_same_bytes()
+    {
+        // Several megabytes, so that blocks are written behind and the disk write-back starts as it goes, with
+        // wide containers (written in segments) among them and several top-level values.
+        var dir = Directory.CreateTempSubdirectory("brine-jsonmp-");
+        try
+        {
+            var input = Path.Combine(dir.FullName, "in.json");
+            var sb = new StringBuilder("[");
+            for (int i = 0; i < 120_000; i++)
+                sb.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $$"""{"id":{{i}},"name":"né {{i}}","v":[{{string.Join(",", Enumerable.Range(0, i % 40))}}],"x":{{i * 0.25}}}""");
+            sb.Append("]\n{").Append(string.Join(",", Enumerable.Range(0, 70_000).Select(i => $"\"k{i}\":[{i},{{\"a\":{i}}}]"))).Append("}\n[]\n");
+            File.WriteAllText(input, sb.ToString());
+            var direct = Path.Combine(dir.FullName, "direct.msgpack");
+            var general = Path.Combine(dir.FullName, "general.msgpack");
+            int completed = JsonToMessagePack.Completed;
+            Assert.Equal(3, Converter.Convert(input, direct).Values);
+            Assert.Equal(completed + 1, JsonToMessagePack.Completed);
+            Assert.Equal(3, Converter.Convert(input, general, new ConvertOptions { Direct = false }).Values);
+            Assert.True(File.ReadAllBytes(direct).AsSpan().SequenceEqual(File.ReadAllBytes(general)));
+            Assert.True(new FileInfo(direct).Length > 6_000_000, new FileInfo(direct).Length.ToString());
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
     public void Unseekable_input_takes_the_general_path()
     {
         int completed = JsonToMessagePack.Completed, gaveUp = JsonToMessagePack.GaveUp;
