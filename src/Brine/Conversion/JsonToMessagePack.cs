@@ -34,7 +34,7 @@ internal sealed class JsonToMessagePack
 {
     const int InitialInput = 1 << 16;
     // At least the output file's buffer, so that FileStream passes the blocks through without copying them.
-    const int EmitThreshold = 1 << 18;
+    const int EmitThreshold = 1 << 19;
 
     /// <summary>Conversions on this thread that took the direct path to the end / that gave up: tests check that it is taken.</summary>
     [ThreadStatic] internal static int Completed;
