@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Brine.Model;
 using MessagePack;
 
@@ -79,6 +80,7 @@ internal static class MessagePackEncoding
     }
 
     /// <summary>UTF-8 copied straight through (no transcoding).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // the commonest token of a JSON conversion
     public static void WriteStringUtf8(OutputBuffer o, ReadOnlySpan<byte> utf8)
     {
         int n = utf8.Length;
