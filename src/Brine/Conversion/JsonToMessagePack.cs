@@ -7,7 +7,6 @@ using System.Text.Unicode;
 using Brine.Formats;
 using Brine.Formats.Json;
 using Brine.Formats.MessagePack;
-using Brine.IO;
 using Brine.Model;
 using MessagePack;
 using static Brine.Formats.Json.JsonConventions;
@@ -34,7 +33,7 @@ internal sealed class JsonToMessagePack
 {
     const int InitialInput = 1 << 16;
     // At least the output file's buffer, so that FileStream passes the blocks through without copying them.
-    const int EmitThreshold = 1 << 19;
+    const int EmitThreshold = 1 << 16;
 
     /// <summary>Conversions on this thread that took the direct path to the end / that gave up: tests check that it is taken.</summary>
     [ThreadStatic] internal static int Completed;
@@ -54,11 +53,7 @@ internal sealed class JsonToMessagePack
             if (n >= 0) Completed++; else GaveUp++;
             return n;
         }
-        finally
-        {
-            t._writer.WaitQuietly(); // before the buffers go back to the pool, and before the caller rewinds the output
-            t._body.Release(); t._spare.Release(); t._header.Release();
-        }
+        finally { t._body.Release(); t._header.Release(); }
     }
 
     readonly Stream _in, _outStream;
@@ -72,10 +67,7 @@ internal sealed class JsonToMessagePack
     bool _eof;
 
     /// <summary>The output not yet written to the stream, each container behind a one-byte header that is filled in at its end.</summary>
-    OutputBuffer _body = new(EmitThreshold * 2);
-    /// <summary>The other block: written out on another thread while the next is filled.</summary>
-    OutputBuffer _spare = new(EmitThreshold * 2);
-    readonly BlockWriter _writer;
+    readonly OutputBuffer _body = new(EmitThreshold * 2);
     /// <summary>Containers of 16 items or more, whose header is longer than their one byte: written around it at emit time.</summary>
     (int At, uint Count, bool IsMap)[] _wide = new (int, uint, bool)[16];
     int _wideCount;
@@ -101,7 +93,6 @@ internal sealed class JsonToMessagePack
     {
         _in = input;
         _outStream = output;
-        _writer = new BlockWriter(output);
         _onValue = onValue;
         _conventions = Enabled(options.Setting(SettingName));
         _maxTokenBytes = Math.Max(1024, options.MaxValueBytes);
@@ -134,7 +125,6 @@ internal sealed class JsonToMessagePack
         }
         if (!_seen || _depth != 0) return -1; // no value (an error in JSON, nothing in JSON Lines) or cut short
         Emit();
-        _writer.Wait();
         _outStream.Flush();
         return _values;
     }
@@ -242,7 +232,7 @@ internal sealed class JsonToMessagePack
     {
         // As MessagePackTokenWriter does on a seekable stream: a fixed-width array32 header, its count patched at the end.
         Emit();
-        _patchAt = _writer.Position;
+        _patchAt = _outStream.Position;
         _body.Write(stackalloc byte[] { MessagePackCode.Array32, 0, 0, 0, 0 });
         Push(-1);
     }
@@ -277,7 +267,6 @@ internal sealed class JsonToMessagePack
             return true;
         }
         Emit();
-        _writer.Wait();
         long end = _outStream.Position;
         Span<byte> n = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(n, (uint)count);
@@ -291,12 +280,7 @@ internal sealed class JsonToMessagePack
     void Emit()
     {
         var body = _body.Written;
-        if (_wideCount == 0)
-        {
-            if (body.IsEmpty) return;
-            _writer.WriteBehind(_body.Data, _body.Length);
-            (_body, _spare) = (_spare, _body);
-        }
+        if (_wideCount == 0) _outStream.Write(body);
         else
         {
             // Inner containers end first: put the headers back in the order of the bytes.
@@ -305,13 +289,13 @@ internal sealed class JsonToMessagePack
             int from = 0;
             foreach (var (at, count, isMap) in wide)
             {
-                _writer.Write(body[from..at]);
+                _outStream.Write(body[from..at]);
                 _header.Length = 0;
                 MessagePackEncoding.WriteContainerHeader(_header, isMap, count);
-                _writer.Write(_header.Written);
+                _outStream.Write(_header.Written);
                 from = at + 1;
             }
-            _writer.Write(body[from..]);
+            _outStream.Write(body[from..]);
         }
         _body.Length = 0;
         _wideCount = 0;

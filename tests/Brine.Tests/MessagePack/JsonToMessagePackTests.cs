@@ -335,8 +335,8 @@ public class JsonToMessagePackTests
     [Fact]
     public void Large_files_give_the_same_bytes()
     {
-        // Several megabytes, so that blocks are written behind and the disk write-back starts as it goes, with
-        // wide containers (written in segments) among them and several top-level values.
+        // Several megabytes, written in many blocks, with wide containers (written in segments) among them and
+        // several top-level values.
         var dir = Directory.CreateTempSubdirectory("brine-jsonmp-");
         try
         {

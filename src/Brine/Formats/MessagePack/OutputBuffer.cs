@@ -15,8 +15,6 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
     public OutputBuffer(int capacity = 1 << 16) => _data = ArrayPool<byte>.Shared.Rent(capacity);
 
     public int Capacity => _data.Length;
-    /// <summary>The array written into (the first <see cref="Length"/> bytes), valid until the buffer next grows.</summary>
-    public byte[] Data => _data;
     public ReadOnlySpan<byte> Written => _data.AsSpan(0, Length);
     public Span<byte> WrittenSpan => _data.AsSpan(0, Length);
 
