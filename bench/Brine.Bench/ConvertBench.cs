@@ -96,7 +96,7 @@ MB/s is input bytes per second.
         double raw = Median(times[0]);
         Console.WriteLine($"{new FileInfo(json).Length / 1e6:F0} MB JSON, {runs} alternating runs, medians (output identical):");
         for (int i = 0; i < steps.Length; i++)
-            Console.WriteLine($"  {steps[i].Name,-34} {Median(times[i]):F3} s  ×{Median(times[i]) / raw:F2} of raw   [{string.Join(" ", times[i].Select(t => t.ToString("F3")))}]");
+            Console.WriteLine($"  {steps[i].Name,-36} {Median(times[i]):F3} s  ×{Median(times[i]) / raw:F2} of raw   [{string.Join(" ", times[i].Select(t => t.ToString("F3")))}]");
         return 0;
     }
 

@@ -110,7 +110,7 @@ public static class Converter
         bool query = options.Where is not null || options.Select is not null;
         // JSON → MessagePack with nothing to filter: transcode directly. It gives up on what needs the model (references,
         // conventions, errors …); then both streams are rewound and the general path runs, with the same output or error.
-        if (!query && options.Direct && JsonToMessagePack.Applies(from, to, input, output))
+        if (!query && options.Direct && JsonToMessagePack.Applies(from, to, input, output, readOptions, options.Settings))
         {
             long inputStart = input.Position, outputStart = output.Position;
             long values = JsonToMessagePack.Run(input, output, readOptions, onValue);

@@ -39,9 +39,14 @@ internal sealed class JsonToMessagePack
     [ThreadStatic] internal static int Completed;
     [ThreadStatic] internal static int GaveUp;
 
-    /// <summary>Whether the direct path may run: JSON (or JSON Lines) to MessagePack between seekable streams.</summary>
-    public static bool Applies(Format from, Format to, Stream input, Stream output) =>
-        from is JsonFormat or JsonLinesFormat && to is MessagePackFormat && input.CanSeek && output.CanSeek && output.CanWrite;
+    /// <summary>
+    /// Whether the direct path may run: JSON (or JSON Lines) to MessagePack between seekable streams, with no setting
+    /// but the JSON reader's <c>conventions</c> (another one, today or added later, may change the output: the
+    /// general path honours it).
+    /// </summary>
+    public static bool Applies(Format from, Format to, Stream input, Stream output, ReadOptions read, IReadOnlyDictionary<string, string> settings) =>
+        from is JsonFormat or JsonLinesFormat && to is MessagePackFormat && input.CanSeek && output.CanSeek && output.CanWrite
+        && read.Settings.Keys.All(k => k == SettingName) && settings.Keys.All(k => k == SettingName);
 
     /// <summary>Converts; returns the number of top-level values, or -1 when the general path must run instead.</summary>
     public static long Run(Stream input, Stream output, ReadOptions options, Action<long>? onValue)

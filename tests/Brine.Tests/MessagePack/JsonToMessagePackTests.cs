@@ -359,6 +359,17 @@ public class JsonToMessagePackTests
     }
 
     [Fact]
+    public void Other_settings_take_the_general_path()
+    {
+        int completed = JsonToMessagePack.Completed, gaveUp = JsonToMessagePack.GaveUp;
+        var output = new MemoryStream();
+        Converter.Convert(new MemoryStream("[1, 2]"u8.ToArray()), Json, output, MsgPack, new ConvertOptions { Settings = new Dictionary<string, string> { ["future"] = "x" } });
+        Assert.Equal(completed, JsonToMessagePack.Completed);
+        Assert.Equal(gaveUp, JsonToMessagePack.GaveUp);
+        Assert.Equal(Run("[1, 2]"u8.ToArray(), direct: true).Bytes, output.ToArray());
+    }
+
+    [Fact]
     public void Unseekable_input_takes_the_general_path()
     {
         int completed = JsonToMessagePack.Completed, gaveUp = JsonToMessagePack.GaveUp;
