@@ -8,7 +8,8 @@ namespace Brine.Bench;
 /// <summary>
 /// Tree-format conversions on one generated document set (~100 MB of JSON records): Brine beside
 /// System.Text.Json parsing alone (the floor for JSON reading) and Python's json / yaml.CSafeLoader
-/// doing the same conversion. Usage: convert [--mb 100] [--runs 3] [--no-python]
+/// doing the same conversion. Usage: convert [--mb 100] [--runs 3] [--no-python]. For iterating on the JSON →
+/// MessagePack target: convert --quick [--mb 100] [--runs 5] [--probes] [--only N] (see <see cref="Quick"/>).
 /// </summary>
 public static class ConvertBench
 {
@@ -19,6 +20,7 @@ public static class ConvertBench
         bool python = !args.Contains("--no-python");
         var dir = Path.Combine(Path.GetTempPath(), "brine-bench-convert");
         Directory.CreateDirectory(dir);
+        if (args.Contains("--quick")) return Quick(dir, mb, IntArg(args, "--runs", 5), IntArg(args, "--only", -1), args.Contains("--probes"));
         var results = new List<Measure.Result>();
         // Two sizes: throughput at the full size, and peak memory at a quarter of it, to show it stays flat.
         foreach (var size in new[] { mb / 4, mb })
@@ -49,6 +51,59 @@ MB/s is input bytes per second.
 """;
         Measure.Save("convert", md);
         return 0;
+    }
+
+    /// <summary>
+    /// The JSON → MessagePack target (at least half the speed of the raw parse): the raw parse, the direct path and the
+    /// general path run in turn, round after round, so that load from elsewhere on the machine falls on all of them
+    /// alike; medians and ratios; nothing saved. --probes adds where the time goes: both paths with the output
+    /// discarded, and the direct path to a file without the final flush to disk. --only N runs step N alone (for a profiler).
+    /// </summary>
+    static int Quick(string dir, int mb, int runs, int only = -1, bool probes = false)
+    {
+        var json = Path.Combine(dir, $"records-{mb}mb.json");
+        if (!File.Exists(json)) Generate(json, mb * 1_000_000L);
+        var direct = Path.Combine(dir, "quick-direct.msgpack");
+        var general = Path.Combine(dir, "quick-general.msgpack");
+        var steps = new (string Name, Action Run)[]
+        {
+            ("raw Utf8JsonReader parse", () => ParseOnly(json)),
+            ("JSON → MessagePack, direct", () => Converter.Convert(json, direct, new ConvertOptions { Indent = false })),
+            ("JSON → MessagePack, general path", () => Converter.Convert(json, general, new ConvertOptions { Indent = false, Direct = false })),
+        };
+        var unsynced = Path.Combine(dir, "quick-unsynced.msgpack");
+        if (probes) steps = steps.Concat(new (string Name, Action Run)[]
+        {
+            ("  direct, output discarded", () => ConvertStreams(json, Stream.Null, true)),
+            ("  general, output discarded", () => ConvertStreams(json, Stream.Null, false)),
+            ("  direct, file not flushed to disk", () => { using var o = new FileStream(unsynced, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16); ConvertStreams(json, o, true); }),
+        }).ToArray();
+        bool alone = only >= 0;
+        if (alone) steps = steps[only..(only + 1)];
+        var times = steps.Select(_ => new List<double>()).ToArray();
+        foreach (var step in steps) step.Run(); // warm-up
+        if (!alone && !File.ReadAllBytes(direct).AsSpan().SequenceEqual(File.ReadAllBytes(general)))
+            throw new InvalidOperationException("the direct and general paths wrote different bytes");
+        for (int r = 0; r < runs; r++)
+            for (int i = 0; i < steps.Length; i++)
+            {
+                GC.Collect(); GC.WaitForPendingFinalizers();
+                var sw = Stopwatch.StartNew();
+                steps[i].Run();
+                times[i].Add(sw.Elapsed.TotalSeconds);
+            }
+        double Median(List<double> t) { var s = t.OrderBy(x => x).ToList(); return s[s.Count / 2]; }
+        double raw = Median(times[0]);
+        Console.WriteLine($"{new FileInfo(json).Length / 1e6:F0} MB JSON, {runs} alternating runs, medians (output identical):");
+        for (int i = 0; i < steps.Length; i++)
+            Console.WriteLine($"  {steps[i].Name,-36} {Median(times[i]):F3} s  ×{Median(times[i]) / raw:F2} of raw   [{string.Join(" ", times[i].Select(t => t.ToString("F3")))}]");
+        return 0;
+    }
+
+    static void ConvertStreams(string json, Stream output, bool direct)
+    {
+        using var input = new FileStream(json, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Converter.Convert(input, Converter.Registry.GetByName("json"), output, Converter.Registry.GetByName("msgpack"), new ConvertOptions { Direct = direct });
     }
 
     static Measure.Result Time(string work, string who, long bytes, int runs, Action action)

@@ -25,6 +25,11 @@ public sealed class ConvertOptions
     public ConversionProgress? Progress { get; init; }
     /// <summary>Progress: top-level values (records) written so far.</summary>
     public Action<long>? OnValue { get; init; }
+    /// <summary>
+    /// Lets JSON → MessagePack between seekable streams skip the token model (same bytes, several times faster);
+    /// false always takes the general path, for comparisons.
+    /// </summary>
+    public bool Direct { get; init; } = true;
 }
 
 public sealed record ConvertResult(Format From, Format To, long Values);
@@ -103,6 +108,17 @@ public static class Converter
             return new ConvertResult(from, to, rows);
         }
         bool query = options.Where is not null || options.Select is not null;
+        // JSON → MessagePack with nothing to filter: transcode directly. It gives up on what needs the model (references,
+        // conventions, errors …); then both streams are rewound and the general path runs, with the same output or error.
+        if (!query && options.Direct && JsonToMessagePack.Applies(from, to, input, output, readOptions, options.Settings))
+        {
+            long inputStart = input.Position, outputStart = output.Position;
+            long values = JsonToMessagePack.Run(input, output, readOptions, onValue);
+            if (values >= 0) return new ConvertResult(from, to, values);
+            input.Position = inputStart;
+            output.Position = outputStart;
+            output.SetLength(outputStart);
+        }
         using var source = from is ITableFormat table && query
             ? new TableTokenReader(TableQuery.Open(table, input, TableQueryOptions(readOptions, options)), from.Name)
             : query ? new RecordFilterReader(from.CreateReader(input, readOptions), options.Where, options.Select)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using Brine.Model;
 using MessagePack;
+using static Brine.Formats.MessagePack.MessagePackEncoding;
 
 namespace Brine.Formats.MessagePack;
 
@@ -75,93 +76,33 @@ public sealed class MessagePackTokenWriter : TokenWriter
         AfterNode();
     }
 
-    // The hot encodings (integers, string and container headers, nil, bool) are written here rather than
-    // through MessagePackWriter: a MessagePackWriter is a ref struct that cannot live between token calls,
-    // and creating and flushing one per token measured ~190 ns against ~20 ns for these few lines
-    // (10 M tokens, .NET 10, this machine) — most of a JSON → MessagePack conversion's time.
-    // The encodings are the smallest the spec allows, as MessagePackWriter's; the msgpack-test-suite checks them.
-
-    static void WriteInteger(OutputBuffer o, long v)
-    {
-        var span = o.GetSpan(9);
-        int n;
-        if (v >= 0)
-        {
-            if (v <= MessagePackRange.MaxFixPositiveInt) { span[0] = (byte)v; n = 1; }
-            else if (v <= byte.MaxValue) { span[0] = MessagePackCode.UInt8; span[1] = (byte)v; n = 2; }
-            else if (v <= ushort.MaxValue) { span[0] = MessagePackCode.UInt16; BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)v); n = 3; }
-            else if (v <= uint.MaxValue) { span[0] = MessagePackCode.UInt32; BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)v); n = 5; }
-            else { span[0] = MessagePackCode.UInt64; BinaryPrimitives.WriteUInt64BigEndian(span[1..], (ulong)v); n = 9; }
-        }
-        else
-        {
-            if (v >= MessagePackRange.MinFixNegativeInt) { span[0] = unchecked((byte)(sbyte)v); n = 1; }
-            else if (v >= sbyte.MinValue) { span[0] = MessagePackCode.Int8; span[1] = unchecked((byte)(sbyte)v); n = 2; }
-            else if (v >= short.MinValue) { span[0] = MessagePackCode.Int16; BinaryPrimitives.WriteInt16BigEndian(span[1..], (short)v); n = 3; }
-            else if (v >= int.MinValue) { span[0] = MessagePackCode.Int32; BinaryPrimitives.WriteInt32BigEndian(span[1..], (int)v); n = 5; }
-            else { span[0] = MessagePackCode.Int64; BinaryPrimitives.WriteInt64BigEndian(span[1..], v); n = 9; }
-        }
-        o.Advance(n);
-    }
-
-    /// <summary>A header of the fix / 8 / 16 / 32-bit family: fixCode | n when n &lt; fixLimit, else the smallest sized form.</summary>
-    static void WriteHeader(OutputBuffer o, uint n, byte fixCode, uint fixLimit, byte code8, byte code16, byte code32)
-    {
-        var span = o.GetSpan(5);
-        if (n < fixLimit) { span[0] = (byte)(fixCode | n); o.Advance(1); }
-        else if (code8 != 0 && n <= byte.MaxValue) { span[0] = code8; span[1] = (byte)n; o.Advance(2); }
-        else if (n <= ushort.MaxValue) { span[0] = code16; BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)n); o.Advance(3); }
-        else { span[0] = code32; BinaryPrimitives.WriteUInt32BigEndian(span[1..], n); o.Advance(5); }
-    }
-
-    static void WriteStringHeader(OutputBuffer o, int length) =>
-        WriteHeader(o, (uint)length, MessagePackCode.MinFixStr, 32, MessagePackCode.Str8, MessagePackCode.Str16, MessagePackCode.Str32);
-
-    static void WriteContainerHeader(OutputBuffer o, bool isMap, uint count)
-    {
-        if (isMap) WriteHeader(o, count, MessagePackCode.MinFixMap, 16, 0, MessagePackCode.Map16, MessagePackCode.Map32);
-        else WriteHeader(o, count, MessagePackCode.MinFixArray, 16, 0, MessagePackCode.Array16, MessagePackCode.Array32);
-    }
-
     public override void WriteBigInt(BigInteger value)
     {
         if (value >= long.MinValue && value <= long.MaxValue) { WriteInt((long)value); return; }
-        if (value.Sign > 0 && value <= ulong.MaxValue)
-        {
-            BeginNode();
-            var w = new MessagePackWriter(_main); w.Write((ulong)value); w.Flush();
-            AfterNode();
-            return;
-        }
-        throw Error($"the integer {value} does not fit in 64 bits, and MessagePack has no bigger integer; convert to CBOR, pickle, YAML or JSON to keep it");
+        BeginNode();
+        if (MessagePackEncoding.WriteBigInt(_main, value) is { } error) throw Error(error);
+        AfterNode();
     }
 
     public override void WriteFloat(double value)
     {
         BeginNode();
-        // float64 always, as MessagePackWriter.Write(double) writes it; by hand for the cost (see WriteInteger).
-        var span = _main.GetSpan(9);
-        span[0] = MessagePackCode.Float64;
-        BinaryPrimitives.WriteDoubleBigEndian(span[1..], value);
-        _main.Advance(9);
+        MessagePackEncoding.WriteFloat(_main, value);
         AfterNode();
     }
 
-    /// <summary>MessagePack has no decimal: a float when the double reads back as the same number, else the digits as a string.</summary>
     public override void WriteDecimal(DecimalNumber value)
     {
-        double d = value.ToDouble();
-        if (double.IsFinite(d) && DecimalNumber.TryParse(d.ToString("R", CultureInfo.InvariantCulture), out var back) && back.ValueEquals(value))
-            WriteFloat(d);
-        else
-            WriteString(value.ToString());
+        BeginNode();
+        MessagePackEncoding.WriteDecimal(_main, value);
+        AfterNode();
     }
 
     public override void WriteString(string value)
     {
         RequireWellFormed(value);
         BeginNode();
-        var w = new MessagePackWriter(_main); w.Write(value); w.Flush();
+        MessagePackEncoding.WriteString(_main, value);
         AfterNode();
     }
 
@@ -169,11 +110,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
     public override void WriteStringUtf8(ReadOnlySpan<byte> utf8)
     {
         BeginNode();
-        var o = _main;
-        var span = o.GetSpan(utf8.Length + 5);
-        int n = utf8.Length;
-        if (n < 32) { span[0] = (byte)(MessagePackCode.MinFixStr | n); utf8.CopyTo(span[1..]); o.Advance(n + 1); }
-        else { WriteStringHeader(o, n); o.Write(utf8); }
+        MessagePackEncoding.WriteStringUtf8(_main, utf8);
         AfterNode();
     }
 
@@ -265,7 +202,7 @@ public sealed class MessagePackTokenWriter : TokenWriter
         {
             // The header's placeholder is one byte; a longer header moves the container's items up. Every open
             // container's placeholder lies before this one, so their offsets stay right.
-            int size = count < 16 ? 1 : count <= ushort.MaxValue ? 3 : 5;
+            int size = MessagePackEncoding.ContainerHeaderSize(count);
             if (size > 1) _main.InsertGap(f.HeaderAt + 1, size - 1);
             int end = _main.Length;
             _main.Length = f.HeaderAt;
