@@ -19,6 +19,7 @@ public sealed class ParquetTableReader : TableReader
     readonly FileReader _file;
     readonly Stream? _ownedStream;
     readonly IArrowArrayStream? _batches;
+    readonly ParquetSelectiveScan? _scan;
     readonly Schema _schema;      // what ReadNext returns
     readonly Schema _readSchema;  // what the native reader returns (schema order, projection plus filter columns)
     readonly BoundFilter? _filter;
@@ -70,7 +71,9 @@ public sealed class ParquetTableReader : TableReader
                 if (_filter is null || RowGroupMightMatch(g, full, manifest)) groups.Add(g);
             RowGroupsRead = groups.Count;
             RowGroupsSkipped = RowGroupCount - groups.Count;
-            if (groups.Count > 0)
+            if (groups.Count > 0 && where is not null && options.Setting("scan") != "arrow")
+                _scan = SelectiveScan(stream, full, manifest, where, groups.ToArray(), options.BatchSize);
+            if (groups.Count > 0 && _scan is null)
                 _batches = _file.GetRecordBatchReader(groups.ToArray(), options.Columns is null && where is null ? null : leaves.ToArray());
         }
         catch (Exception e) when (e is ParquetException or OutOfMemoryException || e.GetType() == typeof(Exception))
@@ -78,6 +81,42 @@ public sealed class ParquetTableReader : TableReader
             _file?.Dispose();
             throw new BrineFormatException("parquet", "", Clean(e.Message), e);
         }
+    }
+
+    /// <summary>
+    /// The filtered read that decodes only the kept rows of the projected columns, when every column it reads
+    /// is a flat column of a supported type; else null (the Arrow reader then reads whole batches and filters them).
+    /// </summary>
+    ParquetSelectiveScan? SelectiveScan(Stream stream, Schema full, SchemaManifest manifest, FilterExpression where, int[] groups, int batchSize)
+    {
+        var schema = _file.ParquetReader.FileMetaData.Schema;
+        ParquetSelectiveScan.Column? Flat(Field f)
+        {
+            var sf = manifest.SchemaFields[full.GetFieldIndex(f.Name)];
+            if (sf.ColumnIndex < 0 || sf.Children.Count > 0) return null;
+            return ParquetLeafDecoder.Supports(f.DataType, schema.Column(sf.ColumnIndex)) ? new ParquetSelectiveScan.Column(f, sf.ColumnIndex) : null;
+        }
+        var filterColumns = new List<ParquetSelectiveScan.Column>();
+        foreach (var name in where.Columns.Select(c => BoundFilter.FieldOf(c, full).Name).Distinct())
+        {
+            if (Flat(full.FieldsList[full.GetFieldIndex(name)]) is not { } c) return null;
+            filterColumns.Add(c);
+        }
+        var outputColumns = new List<ParquetSelectiveScan.Column>();
+        foreach (var f in _schema.FieldsList)
+        {
+            if (Flat(f) is not { } c) return null;
+            outputColumns.Add(c);
+        }
+        // A second stream over the same bytes lets row groups decode on two threads.
+        Func<Stream>? reopen = stream.Position != 0 ? null : stream switch
+        {
+            FileStream fs => () => new FileStream(fs.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1),
+            MemoryStream ms when ms.TryGetBuffer(out var seg) => () => new MemoryStream(seg.Array!, seg.Offset, seg.Count, writable: false),
+            _ => null,
+        };
+        var path = stream is FileStream { Position: 0 } file && File.Exists(file.Name) ? file.Name : null;
+        return new ParquetSelectiveScan(_file.ParquetReader, path, reopen, _schema, filterColumns, outputColumns, _filter!, groups, batchSize);
     }
 
     /// <summary>The library's message without the native exception's type name.</summary>
@@ -199,6 +238,7 @@ public sealed class ParquetTableReader : TableReader
 
     public override RecordBatch? ReadNext()
     {
+        if (_scan is not null) return _scan.ReadNext();
         if (_batches is null) return null;
         while (true)
         {
@@ -221,6 +261,7 @@ public sealed class ParquetTableReader : TableReader
 
     public override void Dispose()
     {
+        _scan?.Dispose();
         _batches?.Dispose();
         _file.Dispose();
         _ownedStream?.Dispose();

@@ -299,9 +299,25 @@ public sealed class BoundFilter
                 }
             case StringArray a when literal is string s:
                 {
-                    var lit = Encoding.UTF8.GetBytes(s);
+                    // Offsets and bytes read directly: GetBytes and IsNull per row cost more than the comparison.
+                    ReadOnlySpan<byte> lit = Encoding.UTF8.GetBytes(s);
+                    var offsets = a.ValueOffsets;
+                    var bytes = a.ValueBuffer.Span;
+                    bool nulls = a.NullCount > 0;
+                    if (op is CompareOp.Eq or CompareOp.Ne)
+                    {
+                        byte hit = op == CompareOp.Eq ? Truth.True : Truth.False, miss = (byte)(1 - hit);
+                        for (int i = 0; i < n; i++)
+                        {
+                            int start = offsets[i], length = offsets[i + 1] - start;
+                            r[i] = nulls && a.IsNull(i) ? Truth.Unknown
+                                : length == lit.Length && bytes.Slice(start, length).SequenceEqual(lit) ? hit : miss;
+                        }
+                        return r;
+                    }
                     for (int i = 0; i < n; i++)
-                        r[i] = a.IsNull(i) ? Truth.Unknown : FilterValues.Holds(op, a.GetBytes(i).SequenceCompareTo(lit)) ? Truth.True : Truth.False;
+                        r[i] = nulls && a.IsNull(i) ? Truth.Unknown
+                            : FilterValues.Holds(op, bytes[offsets[i]..offsets[i + 1]].SequenceCompareTo(lit)) ? Truth.True : Truth.False;
                     return r;
                 }
             case TimestampArray a when literal is TimestampLiteral t:

@@ -1,0 +1,306 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Brine.Model;
+using ParquetSharp;
+
+namespace Brine.Formats.Parquet;
+
+/// <summary>
+/// Decodes one flat Parquet column chunk with ParquetSharp's physical column reader straight into Arrow arrays,
+/// keeping only selected rows: strings are copied as UTF-8 bytes from the page buffers (no .NET strings), and
+/// rows before a requested position are skipped, which skips whole pages without decompressing them.
+/// Only the pairs of Arrow type and Parquet column that the Arrow reader maps one to one are supported
+/// (<see cref="Supports"/>); the values are the ones the Arrow reader would give.
+/// </summary>
+abstract class ParquetLeafDecoder : IDisposable
+{
+    protected readonly ColumnReader Reader;
+    protected readonly IArrowType Type;
+    protected readonly bool Optional;
+    protected short[] Def = System.Array.Empty<short>();
+    /// <summary>The row of the column chunk the next read starts at.</summary>
+    public long Position { get; private set; }
+
+    protected ParquetLeafDecoder(ColumnReader reader, IArrowType type)
+    {
+        Reader = reader;
+        Type = type;
+        var d = reader.ColumnDescriptor;
+        Optional = d.MaxDefinitionLevel > 0;
+    }
+
+    /// <summary>Whether a top-level field read by the Arrow reader as <paramref name="type"/> can be decoded here.</summary>
+    public static bool Supports(IArrowType type, ColumnDescriptor d)
+    {
+        if (d.MaxRepetitionLevel != 0 || d.MaxDefinitionLevel > 1) return false;
+        using var logical = d.LogicalType;
+        return (type, d.PhysicalType) switch
+        {
+            (Int64Type, PhysicalType.Int64) => logical is NoneLogicalType || logical is IntLogicalType { BitWidth: 64, IsSigned: true },
+            (Int32Type, PhysicalType.Int32) => logical is NoneLogicalType || logical is IntLogicalType { BitWidth: 32, IsSigned: true },
+            (DoubleType, PhysicalType.Double) => true,
+            (FloatType, PhysicalType.Float) => true,
+            (BooleanType, PhysicalType.Boolean) => true,
+            (StringType, PhysicalType.ByteArray) => logical is StringLogicalType or NoneLogicalType or JsonLogicalType or EnumLogicalType,
+            (BinaryType, PhysicalType.ByteArray) => logical is NoneLogicalType,
+            (Date32Type, PhysicalType.Int32) => logical is DateLogicalType,
+            // The same unit only: the Arrow reader converts values when the stored Arrow schema asks for another.
+            (TimestampType t, PhysicalType.Int64) => logical is TimestampLogicalType ts && (ts.TimeUnit, t.Unit) is
+                (ParquetSharp.TimeUnit.Millis, Apache.Arrow.Types.TimeUnit.Millisecond) or
+                (ParquetSharp.TimeUnit.Micros, Apache.Arrow.Types.TimeUnit.Microsecond) or
+                (ParquetSharp.TimeUnit.Nanos, Apache.Arrow.Types.TimeUnit.Nanosecond),
+            _ => false,
+        };
+    }
+
+    public static ParquetLeafDecoder Create(ColumnReader reader, IArrowType type) => reader switch
+    {
+        ColumnReader<long> r => new Fixed<long>(r, type),
+        ColumnReader<int> r => new Fixed<int>(r, type),
+        ColumnReader<double> r => new Fixed<double>(r, type),
+        ColumnReader<float> r => new Fixed<float>(r, type),
+        ColumnReader<bool> r => new Bools(r, type),
+        ColumnReader<ByteArray> r => new Bytes(r, type),
+        _ => throw new InvalidOperationException("unsupported Parquet column " + reader.Type),
+    };
+
+    /// <summary>Moves to <paramref name="row"/> (forward only).</summary>
+    public void SkipTo(long row)
+    {
+        while (Position < row)
+        {
+            long skipped = Reader.Skip(row - Position);
+            if (skipped <= 0) throw Truncated();
+            Position += skipped;
+        }
+    }
+
+    /// <summary>Reads the next <paramref name="n"/> rows and returns those listed in <paramref name="rows"/>
+    /// (ascending offsets from the current position; null for all). With <paramref name="scratch"/>, the array may
+    /// share this decoder's buffers: it is valid until the next read only and must not leave the scan.</summary>
+    public IArrowArray Read(int n, int[]? rows, bool scratch = false)
+    {
+        var a = ReadCore(n, rows, scratch && rows is null);
+        Position += n;
+        return a;
+    }
+
+    protected abstract IArrowArray ReadCore(int n, int[]? rows, bool scratch);
+
+    /// <summary>Rows to decode: up to the last kept one (the rest are skipped, whole pages without decompressing).</summary>
+    static int Needed(int n, int[]? rows) => rows is null ? n : rows.Length == 0 ? 0 : rows[^1] + 1;
+
+    void SkipRest(int rows)
+    {
+        for (long left = rows; left > 0;)
+        {
+            long skipped = Reader.Skip(left);
+            if (skipped <= 0) throw Truncated();
+            left -= skipped;
+        }
+    }
+
+    protected static BrineFormatException Truncated() =>
+        new("parquet", "", "a column chunk holds fewer values than its row group's row count");
+
+    protected Span<short> Levels(int n)
+    {
+        if (!Optional) return default;
+        Grow(ref Def, n, keep: false);
+        return Def.AsSpan(0, n);
+    }
+
+    /// <summary>Scratch arrays come from the shared pool and go back when the decoder is disposed (after its row
+    /// group): fresh ones per row group would be large-object-heap garbage, and gen-2 collections.</summary>
+    protected static void Grow<T>(ref T[] a, int min, bool keep)
+    {
+        if (a.Length >= min) return;
+        var b = ArrayPool<T>.Shared.Rent(Math.Max(min, a.Length * 2));
+        if (keep) a.AsSpan().CopyTo(b);
+        if (a.Length > 0) ArrayPool<T>.Shared.Return(a);
+        a = b;
+    }
+
+    protected static void Release<T>(ref T[] a)
+    {
+        if (a.Length > 0) ArrayPool<T>.Shared.Return(a);
+        a = System.Array.Empty<T>();
+    }
+
+    /// <summary>Validity bits of the kept rows given the definition levels of all n rows; empty when none is null.</summary>
+    protected ArrowBuffer Validity(int n, int[]? rows, out int nulls)
+    {
+        nulls = 0;
+        if (!Optional) return ArrowBuffer.Empty;
+        int count = rows?.Length ?? n;
+        for (int i = 0; i < count; i++) if (Def[rows is null ? i : rows[i]] == 0) nulls++;
+        if (nulls == 0) return ArrowBuffer.Empty;
+        var bits = new byte[(count + 7) / 8];
+        for (int i = 0; i < count; i++)
+            if (Def[rows is null ? i : rows[i]] != 0) bits[i >> 3] |= (byte)(1 << (i & 7));
+        return new ArrowBuffer(bits);
+    }
+
+    public virtual void Dispose()
+    {
+        Release(ref Def);
+        Reader.Dispose();
+    }
+
+    /// <summary>Fixed-width values (integers, floats, dates, timestamps): all n rows are read, then the kept ones gathered.</summary>
+    sealed class Fixed<T>(ColumnReader<T> reader, IArrowType type) : ParquetLeafDecoder(reader, type) where T : unmanaged
+    {
+        byte[] _raw = System.Array.Empty<byte>();  // reused: large buffers would churn the large-object heap
+
+        protected override IArrowArray ReadCore(int n, int[]? rows, bool scratch)
+        {
+            int width = Unsafe.SizeOf<T>();
+            Grow(ref _raw, n * width, keep: false);
+            var all = MemoryMarshal.Cast<byte, T>(_raw.AsSpan(0, n * width));
+            var def = Levels(n);
+            int need = Needed(n, rows), done = 0, values = 0;
+            while (done < need)
+            {
+                long levels = reader.ReadBatch(need - done, Optional ? def[done..] : default, default, all.Slice(values, need - done), out long read);
+                if (levels <= 0) throw Truncated();
+                done += (int)levels;
+                values += (int)read;
+            }
+            SkipRest(n - need);
+            int count = rows?.Length ?? n;
+            var validity = Validity(n, rows, out int nulls);
+            if (scratch && values == n)
+                return ArrowArrayFactory.BuildArray(new ArrayData(Type, n, 0, 0, new[] { validity, new ArrowBuffer(_raw.AsMemory(0, n * width)) }));
+            var bytes = new byte[count * width];
+            var dst = MemoryMarshal.Cast<byte, T>(bytes.AsSpan());
+            if (values == need)
+            {
+                if (rows is null) all[..n].CopyTo(dst);
+                else for (int i = 0; i < count; i++) dst[i] = all[rows[i]];
+            }
+            else
+            {
+                // Values are packed (nulls take none): walk the rows with a value cursor.
+                int v = 0, k = 0;
+                for (int r = 0; r < need && k < count; r++)
+                {
+                    bool present = def[r] != 0;
+                    if (rows is null || rows[k] == r) { if (present) dst[k] = all[v]; k++; }
+                    if (present) v++;
+                }
+            }
+            return ArrowArrayFactory.BuildArray(new ArrayData(Type, count, nulls, 0, new[] { validity, new ArrowBuffer(bytes) }));
+        }
+
+        public override void Dispose() { Release(ref _raw); base.Dispose(); }
+    }
+
+    sealed class Bools(ColumnReader<bool> reader, IArrowType type) : ParquetLeafDecoder(reader, type)
+    {
+        bool[] _values = System.Array.Empty<bool>();
+
+        protected override IArrowArray ReadCore(int n, int[]? rows, bool scratch)
+        {
+            Grow(ref _values, n, keep: false);
+            var def = Levels(n);
+            int need = Needed(n, rows), done = 0, values = 0;
+            while (done < need)
+            {
+                long levels = reader.ReadBatch(need - done, Optional ? def[done..] : default, default, _values.AsSpan(values, need - done), out long read);
+                if (levels <= 0) throw Truncated();
+                done += (int)levels;
+                values += (int)read;
+            }
+            SkipRest(n - need);
+            int count = rows?.Length ?? n;
+            var validity = Validity(n, rows, out int nulls);
+            var bits = new byte[(count + 7) / 8];
+            int v = 0, k = 0;
+            for (int r = 0; r < need && k < count; r++)
+            {
+                bool present = !Optional || def[r] != 0;
+                if (rows is null || rows[k] == r) { if (present && _values[v]) bits[k >> 3] |= (byte)(1 << (k & 7)); k++; }
+                if (present) v++;
+            }
+            return ArrowArrayFactory.BuildArray(new ArrayData(Type, count, nulls, 0, new[] { validity, new ArrowBuffer(bits) }));
+        }
+
+        public override void Dispose() { Release(ref _values); base.Dispose(); }
+    }
+
+    /// <summary>Strings and binaries: each read returns pointers into the current page (or its dictionary), valid
+    /// until the next read, so the kept values are copied right away.</summary>
+    sealed class Bytes(ColumnReader<ByteArray> reader, IArrowType type) : ParquetLeafDecoder(reader, type)
+    {
+        ByteArray[] _values = System.Array.Empty<ByteArray>();
+        byte[] _data = System.Array.Empty<byte>();
+        byte[] _offsets = System.Array.Empty<byte>();
+
+        protected override unsafe IArrowArray ReadCore(int n, int[]? rows, bool scratch)
+        {
+            Grow(ref _values, n, keep: false);
+            var def = Levels(n);
+            int count = rows?.Length ?? n;
+            if (scratch) Grow(ref _offsets, (n + 1) * 4, keep: false);
+            var offsetBytes = scratch ? _offsets : new byte[(count + 1) * 4];
+            var offsets = MemoryMarshal.Cast<byte, int>(offsetBytes.AsSpan());
+            offsets[0] = 0;
+            int need = Needed(n, rows), size = 0, done = 0, k = 0;
+            while (done < need)
+            {
+                long levels = reader.ReadBatch(need - done, Optional ? def[done..] : default, default, _values.AsSpan(0, need - done), out long read);
+                if (levels <= 0) throw Truncated();
+                int end = done + (int)levels, v = 0;
+                if (rows is null && !Optional)
+                {
+                    // Every row, no nulls: one value per row.
+                    int total = size;
+                    for (int i = 0; i < levels; i++) total += _values[i].Length;
+                    Grow(ref _data, total, keep: true);
+                    fixed (byte* dst = _data)
+                        for (int i = 0; i < levels; i++)
+                        {
+                            var b = _values[i];
+                            Buffer.MemoryCopy((void*)b.Pointer, dst + size, b.Length, b.Length);
+                            size += b.Length;
+                            offsets[++k] = size;
+                        }
+                    done = end;
+                    continue;
+                }
+                for (int r = done; r < end && k < count; r++)
+                {
+                    bool present = !Optional || def[r] != 0;
+                    if (rows is null || rows[k] == r)
+                    {
+                        if (present)
+                        {
+                            var b = _values[v];
+                            if (size + b.Length > _data.Length) Grow(ref _data, Math.Max(size + b.Length, 1 << 16), keep: true);
+                            new ReadOnlySpan<byte>((void*)b.Pointer, b.Length).CopyTo(_data.AsSpan(size));
+                            size += b.Length;
+                        }
+                        offsets[++k] = size;
+                    }
+                    if (present) v++;
+                }
+                done = end;
+            }
+            SkipRest(n - need);
+            var validity = Validity(n, rows, out int nulls);
+            var data = scratch
+                ? new ArrayData(Type, count, nulls, 0, new[] { validity, new ArrowBuffer(offsetBytes.AsMemory(0, (n + 1) * 4)), new ArrowBuffer(_data.AsMemory(0, size)) })
+                : new ArrayData(Type, count, nulls, 0, new[] { validity, new ArrowBuffer(offsetBytes), new ArrowBuffer(_data.AsSpan(0, size).ToArray()) });
+            return ArrowArrayFactory.BuildArray(data);
+        }
+
+        public override void Dispose()
+        {
+            Release(ref _values); Release(ref _data); Release(ref _offsets);
+            base.Dispose();
+        }
+    }
+}
