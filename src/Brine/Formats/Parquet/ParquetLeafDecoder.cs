@@ -254,20 +254,25 @@ abstract class ParquetLeafDecoder : IDisposable
                 long levels = reader.ReadBatch(need - done, Optional ? def[done..] : default, default, _values.AsSpan(0, need - done), out long read);
                 if (levels <= 0) throw Truncated();
                 int end = done + (int)levels, v = 0;
-                if (rows is null && !Optional)
+                if (!Optional)
                 {
-                    // Every row, no nulls: one value per row.
+                    // No nulls: row r holds value r - done; only the kept rows are visited.
+                    int first = k, last = k;
+                    if (rows is null) last = k + (end - done);
+                    else while (last < count && rows[last] < end) last++;
                     int total = size;
-                    for (int i = 0; i < levels; i++) total += _values[i].Length;
+                    for (int j = first; j < last; j++) total += _values[(rows is null ? j : rows[j]) - done].Length;
                     Grow(ref _data, total, keep: true);
                     fixed (byte* dst = _data)
-                        for (int i = 0; i < levels; i++)
+                    fixed (ByteArray* src = _values)
+                        for (int j = first; j < last; j++)
                         {
-                            var b = _values[i];
+                            var b = src[(rows is null ? j : rows[j]) - done];
                             Buffer.MemoryCopy((void*)b.Pointer, dst + size, b.Length, b.Length);
                             size += b.Length;
-                            offsets[++k] = size;
+                            offsets[j + 1] = size;
                         }
+                    k = last;
                     done = end;
                     continue;
                 }

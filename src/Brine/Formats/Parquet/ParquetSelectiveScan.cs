@@ -118,23 +118,16 @@ sealed class ParquetSelectiveScan : IDisposable
             {
                 int n = (int)Math.Min(_batchSize, rows - start);
                 for (int i = 0; i < filterArrays.Length; i++) filterArrays[i] = Decoder(_filterColumns[i]).Read(n, null, scratch: true);
-                var mask = _filter.Select(new RecordBatch(_filterSchema, filterArrays, n));
-                int kept = 0;
-                foreach (var m in mask) if (m) kept++;
-                if (kept > 0)
+                var kept = _filter.SelectRows(new RecordBatch(_filterSchema, filterArrays, n));
+                if (kept.Length > 0)
                 {
-                    int[]? selected = null;
-                    if (kept < n)
-                    {
-                        selected = new int[kept];
-                        for (int i = 0, k = 0; i < n; i++) if (mask[i]) selected[k++] = i;
-                    }
+                    int[]? selected = kept.Length < n ? kept : null;
                     var arrays = new IArrowArray[_outputColumns.Length];
                     for (int c = 0; c < arrays.Length; c++)
                     {
                         int f = _outputFromFilter[c];
                         // The filter's arrays share their decoders' buffers: kept rows are copied out.
-                        if (f >= 0) arrays[c] = BatchSelection.Take(filterArrays[f], selected ?? Enumerable.Range(0, n).ToArray());
+                        if (f >= 0) arrays[c] = BatchSelection.Take(filterArrays[f], kept);
                         else
                         {
                             var d = Decoder(_outputColumns[c]);
@@ -142,7 +135,7 @@ sealed class ParquetSelectiveScan : IDisposable
                             arrays[c] = d.Read(n, selected);
                         }
                     }
-                    batches.Add(new RecordBatch(_schema, arrays, kept));
+                    batches.Add(new RecordBatch(_schema, arrays, kept.Length));
                 }
             }
         }

@@ -29,10 +29,13 @@ public sealed class ParquetTableReader : TableReader
     public int RowGroupsRead { get; }
     public int RowGroupsSkipped { get; }
     public int RowGroupCount { get; }
+    /// <summary>Whether the filtered read decodes only the kept rows (<see cref="ParquetSelectiveScan"/>) rather than whole batches.</summary>
+    internal bool UsesSelectiveScan => _scan is not null;
 
     public ParquetTableReader(Stream input, TableReadOptions options)
     {
         var stream = Seekable(input, out _ownedStream);
+        bool atStart = stream.Position == 0;
         CheckFraming(stream);
         try
         {
@@ -72,7 +75,7 @@ public sealed class ParquetTableReader : TableReader
             RowGroupsRead = groups.Count;
             RowGroupsSkipped = RowGroupCount - groups.Count;
             if (groups.Count > 0 && where is not null && options.Setting("scan") != "arrow")
-                _scan = SelectiveScan(stream, full, manifest, where, groups.ToArray(), options.BatchSize);
+                _scan = SelectiveScan(stream, atStart, full, manifest, where, groups.ToArray(), options.BatchSize);
             if (groups.Count > 0 && _scan is null)
                 _batches = _file.GetRecordBatchReader(groups.ToArray(), options.Columns is null && where is null ? null : leaves.ToArray());
         }
@@ -87,7 +90,7 @@ public sealed class ParquetTableReader : TableReader
     /// The filtered read that decodes only the kept rows of the projected columns, when every column it reads
     /// is a flat column of a supported type; else null (the Arrow reader then reads whole batches and filters them).
     /// </summary>
-    ParquetSelectiveScan? SelectiveScan(Stream stream, Schema full, SchemaManifest manifest, FilterExpression where, int[] groups, int batchSize)
+    ParquetSelectiveScan? SelectiveScan(Stream stream, bool atStart, Schema full, SchemaManifest manifest, FilterExpression where, int[] groups, int batchSize)
     {
         var schema = _file.ParquetReader.FileMetaData.Schema;
         ParquetSelectiveScan.Column? Flat(Field f)
@@ -109,13 +112,13 @@ public sealed class ParquetTableReader : TableReader
             outputColumns.Add(c);
         }
         // A second stream over the same bytes lets row groups decode on two threads.
-        Func<Stream>? reopen = stream.Position != 0 ? null : stream switch
+        Func<Stream>? reopen = !atStart ? null : stream switch
         {
             FileStream fs => () => new FileStream(fs.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1),
             MemoryStream ms when ms.TryGetBuffer(out var seg) => () => new MemoryStream(seg.Array!, seg.Offset, seg.Count, writable: false),
             _ => null,
         };
-        var path = stream is FileStream { Position: 0 } file && File.Exists(file.Name) ? file.Name : null;
+        var path = atStart && stream is FileStream file && File.Exists(file.Name) ? file.Name : null;
         return new ParquetSelectiveScan(_file.ParquetReader, path, reopen, _schema, filterColumns, outputColumns, _filter!, groups, batchSize);
     }
 

@@ -216,6 +216,17 @@ public sealed class BoundFilter
         return mask;
     }
 
+    /// <summary>The indices of the rows of <paramref name="batch"/> for which the filter is true, ascending.</summary>
+    public int[] SelectRows(RecordBatch batch)
+    {
+        var t = EvalBatch(Expression, batch);
+        int kept = 0;
+        foreach (var v in t) if (v == Truth.True) kept++;
+        var rows = new int[kept];
+        for (int i = 0, k = 0; k < kept; i++) if (t[i] == Truth.True) rows[k++] = i;
+        return rows;
+    }
+
     static byte[] EvalBatch(FilterExpression e, RecordBatch batch)
     {
         int n = batch.Length;
