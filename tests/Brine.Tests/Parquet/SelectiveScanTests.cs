@@ -106,13 +106,16 @@ public class SelectiveScanTests(ITestOutputHelper output)
         return path;
     }
 
-    [Fact]
-    public void EqualsFilteringAnUnfilteredReadAfterwards()
+    [Theory]
+    [InlineData(4321, 256)]
+    [InlineData(77, 1000)]
+    [InlineData(5, 97)]
+    public void EqualsFilteringAnUnfilteredReadAfterwards(int seed, int rowGroup)
     {
         using var dir = new TempDir();
-        var rnd = new Random(4321);
+        var rnd = new Random(seed);
         var table = Table(rnd, 3000);
-        var path = Write(dir, table, 256);
+        var path = Write(dir, table, rowGroup);
         var schema = table.Schema;
         var all = Comparable(ParquetTests.BrineRows(path));
         Assert.Equal(3000, all.Count);

@@ -90,6 +90,20 @@ abstract class ParquetLeafDecoder : IDisposable
 
     protected abstract IArrowArray ReadCore(int n, int[]? rows, bool scratch);
 
+    /// <summary>
+    /// For a filter on this column alone: reads the next <paramref name="n"/> rows and returns the offsets of those
+    /// whose value passes, with <paramref name="select"/> (the filter over a one-column array) called on the distinct
+    /// values only. Null when the column type does not do this (then read the values and filter them).
+    /// </summary>
+    public int[]? SelectRows(int n, Func<IArrowArray, int[]> select)
+    {
+        var rows = SelectCore(n, select);
+        if (rows is not null) Position += n;
+        return rows;
+    }
+
+    protected virtual int[]? SelectCore(int n, Func<IArrowArray, int[]> select) => null;
+
     /// <summary>Rows to decode: up to the last kept one (the rest are skipped, whole pages without decompressing).</summary>
     static int Needed(int n, int[]? rows) => rows is null ? n : rows.Length == 0 ? 0 : rows[^1] + 1;
 
@@ -302,9 +316,106 @@ abstract class ParquetLeafDecoder : IDisposable
             return ArrowArrayFactory.BuildArray(data);
         }
 
+        int[] _slots = System.Array.Empty<int>();
+        nint[] _keys = System.Array.Empty<nint>();
+        int[] _keySlots = System.Array.Empty<int>();
+        int[] _keyLengths = System.Array.Empty<int>();
+        int[] _used = System.Array.Empty<int>();
+
+        const int TableSize = 8192, MaxHashed = 4096;
+
+        /// <summary>
+        /// Values decoded from a dictionary page point into the dictionary, so one pointer and length is one distinct
+        /// value (an empty value may share its pointer with the next): rows are mapped to slots by them (a small hash table, cleared for every page since plain pages reuse their
+        /// buffers), each slot's bytes copied once, and the filter evaluated once per slot. Columns with mostly
+        /// distinct values stop hashing after <see cref="MaxHashed"/> slots and give each further value its own.
+        /// </summary>
+        protected override unsafe int[]? SelectCore(int n, Func<IArrowArray, int[]> select)
+        {
+            Grow(ref _values, n, keep: false);
+            Grow(ref _slots, n, keep: false);
+            Grow(ref _keys, TableSize, keep: false);
+            Grow(ref _keySlots, TableSize, keep: false);
+            Grow(ref _keyLengths, TableSize, keep: false);
+            Grow(ref _used, MaxHashed, keep: false);
+            _keys.AsSpan(0, TableSize).Clear();
+            Grow(ref _offsets, 4 * 1024, keep: false);
+            var def = Levels(n);
+            int distinct = 0, size = 0, done = 0, nullSlot = -1, used = 0;
+            var nullSlots = new List<int>(1);
+            while (done < n)
+            {
+                long levels = reader.ReadBatch(n - done, Optional ? def[done..] : default, default, _values.AsSpan(0, n - done), out long read);
+                if (levels <= 0) throw Truncated();
+                int end = done + (int)levels, v = 0;
+                // A new page may reuse the previous one's buffer: forget its pointers.
+                for (int u = 0; u < used; u++) _keys[_used[u]] = 0;
+                used = 0;
+                for (int r = done; r < end; r++)
+                {
+                    int slot;
+                    if (Optional && def[r] == 0)
+                    {
+                        if (nullSlot < 0) { nullSlot = distinct; nullSlots.Add(distinct); slot = AddSlot(ref distinct, size); }
+                        else slot = nullSlot;
+                    }
+                    else
+                    {
+                        var b = _values[v++];
+                        int h = -1;
+                        if (distinct < MaxHashed)
+                        {
+                            h = (int)(((ulong)b.Pointer * 0x9E3779B97F4A7C15UL) >> 51); // 13 bits: TableSize
+                            while (_keys[h] != 0 && (_keys[h] != b.Pointer || _keyLengths[h] != b.Length)) h = (h + 1) & (TableSize - 1);
+                            if (_keys[h] != 0 && b.Pointer != 0) { _slots[r] = _keySlots[h]; continue; }
+                        }
+                        if (size + b.Length > _data.Length) Grow(ref _data, Math.Max(size + b.Length, 1 << 16), keep: true);
+                        new ReadOnlySpan<byte>((void*)b.Pointer, b.Length).CopyTo(_data.AsSpan(size));
+                        size += b.Length;
+                        slot = AddSlot(ref distinct, size);
+                        if (h >= 0 && b.Pointer != 0) { _keys[h] = b.Pointer; _keyLengths[h] = b.Length; _keySlots[h] = slot; _used[used++] = h; }
+                    }
+                    _slots[r] = slot;
+                }
+                done = end;
+            }
+            // The distinct values as one array (with a null entry when there were nulls), filtered once.
+            var validity = ArrowBuffer.Empty;
+            if (nullSlots.Count > 0)
+            {
+                var bits = new byte[(distinct + 7) / 8];
+                for (int i = 0; i < distinct; i++) if (i != nullSlot) bits[i >> 3] |= (byte)(1 << (i & 7));
+                validity = new ArrowBuffer(bits);
+            }
+            var values = ArrowArrayFactory.BuildArray(new ArrayData(Type, distinct, nullSlots.Count, 0, new[]
+            {
+                validity, new ArrowBuffer(_offsets.AsMemory(0, (distinct + 1) * 4)), new ArrowBuffer(_data.AsMemory(0, size)),
+            }));
+            var passing = select(values);
+            if (passing.Length == 0) return passing;
+            var pass = new bool[distinct];
+            foreach (var p in passing) pass[p] = true;
+            int kept = 0;
+            for (int r = 0; r < n; r++) if (pass[_slots[r]]) kept++;
+            var rows = new int[kept];
+            for (int r = 0, k = 0; k < kept; r++) if (pass[_slots[r]]) rows[k++] = r;
+            return rows;
+        }
+
+        /// <summary>Opens the next slot, whose value ends at <paramref name="end"/> in the data buffer.</summary>
+        int AddSlot(ref int distinct, int end)
+        {
+            if ((distinct + 2) * 4 > _offsets.Length) Grow(ref _offsets, (distinct + 2) * 8, keep: true);
+            var offsets = MemoryMarshal.Cast<byte, int>(_offsets.AsSpan());
+            if (distinct == 0) offsets[0] = 0;
+            offsets[distinct + 1] = end;
+            return distinct++;
+        }
+
         public override void Dispose()
         {
             Release(ref _values); Release(ref _data); Release(ref _offsets);
+            Release(ref _slots); Release(ref _keys); Release(ref _keySlots); Release(ref _keyLengths); Release(ref _used);
             base.Dispose();
         }
     }

@@ -10,7 +10,7 @@ namespace Brine.Formats.Parquet;
 /// filter evaluated on them (<see cref="BoundFilter.Select"/>, the same code as the general path); then only
 /// the kept rows of the other projected columns are copied out of the pages (<see cref="ParquetLeafDecoder"/>),
 /// and their pages after the last kept row, or of chunks with no kept row, are skipped undecoded.
-/// Row groups are decoded on up to two threads, each with its own file reader, and returned in file order.
+/// Row groups are decoded on two threads (the caller's and a helper), each with its own file reader, and returned in file order.
 /// </summary>
 sealed class ParquetSelectiveScan : IDisposable
 {
@@ -25,10 +25,12 @@ sealed class ParquetSelectiveScan : IDisposable
     readonly BoundFilter _filter;
     readonly int[] _groups;
     readonly int _batchSize;
-    readonly System.Collections.Concurrent.ConcurrentBag<ParquetFileReader> _readers = new();
+    readonly bool _byDistinctValues;
+    readonly ParquetFileReader _reader;        // the consumer's
+    readonly ParquetFileReader? _helperReader; // the helper thread's, when there is one
     readonly List<IDisposable> _owned = new();
-    readonly Queue<Task<List<RecordBatch>>> _pending = new();
-    readonly int _workers;
+    Task<List<RecordBatch>>? _helper;
+    int _helperIndex = -1;
     int _next;
     List<RecordBatch>? _current;
     int _currentIndex;
@@ -44,29 +46,21 @@ sealed class ParquetSelectiveScan : IDisposable
         _filter = filter;
         _groups = groups;
         _batchSize = batchSize;
-        _workers = reopen is not null && groups.Length > 1 && Environment.ProcessorCount > 1 ? 2 : 1;
-        if (path is not null)
-        {
-            // A file is read by native readers (no copies through a managed stream), one per thread: ParquetSharp readers are not shared across threads.
-            for (int i = 0; i < _workers; i++)
-            {
-                var reader = new ParquetFileReader(path);
-                _owned.Add(reader);
-                _readers.Add(reader);
-            }
-            return;
-        }
-        _readers.Add(first);
-        if (_workers > 1)
-        {
-            var stream = reopen!();
-            _owned.Add(stream);
-            var reader = new ParquetFileReader(stream, leaveOpen: true);
-            _owned.Add(reader);
-            _readers.Add(reader);
-        }
+        // A filter on one column that is not returned is decided per distinct value of that column.
+        _byDistinctValues = _filterColumns.Length == 1 && _outputFromFilter.All(f => f < 0);
+        bool helper = reopen is not null && groups.Length > 1 && Environment.ProcessorCount > 1;
+        // A file is read by native readers (no copies through a managed stream); each thread has its own, as
+        // ParquetSharp readers are not shared across threads.
+        _reader = path is not null ? Own(new ParquetFileReader(path)) : first;
+        if (helper) _helperReader = path is not null ? Own(new ParquetFileReader(path)) : Own(new ParquetFileReader(Own(reopen!()), leaveOpen: true));
     }
 
+    T Own<T>(T d) where T : IDisposable { _owned.Add(d); return d; }
+
+    /// <summary>
+    /// The caller's thread decodes every other row group itself while a helper task decodes the next one, so
+    /// that neither thread waits idle for the other (a pool of tasks with a waiting consumer spent more CPU time).
+    /// </summary>
     public RecordBatch? ReadNext()
     {
         while (true)
@@ -77,27 +71,30 @@ sealed class ParquetSelectiveScan : IDisposable
                 _current[_currentIndex++] = null!;
                 return b;
             }
-            Fill();
-            if (_pending.Count == 0) return null;
-            // Wait before refilling: a reader is free again only once its row group is done.
-            _current = _pending.Dequeue().GetAwaiter().GetResult();
-            Fill();
+            if (_next >= _groups.Length) return null;
+            int j = _next++;
             _currentIndex = 0;
+            if (_helper is not null && _helperIndex == j)
+            {
+                var done = _helper;
+                _helper = null;
+                _current = done.GetAwaiter().GetResult();
+                StartHelper(j + 2);
+            }
+            else
+            {
+                StartHelper(j + 1);
+                _current = ReadGroup(_reader, _groups[j]);
+            }
         }
     }
 
-    void Fill()
+    void StartHelper(int index)
     {
-        while (_pending.Count < _workers && _next < _groups.Length)
-        {
-            int g = _groups[_next++];
-            _pending.Enqueue(Task.Run(() =>
-            {
-                if (!_readers.TryTake(out var reader)) throw new InvalidOperationException("no free Parquet reader");
-                try { return ReadGroup(reader, g); }
-                finally { _readers.Add(reader); }
-            }));
-        }
+        if (_helper is not null || _helperReader is null || index >= _groups.Length) return;
+        int g = _groups[index];
+        _helperIndex = index;
+        _helper = Task.Run(() => ReadGroup(_helperReader, g));
     }
 
     List<RecordBatch> ReadGroup(ParquetFileReader file, int g)
@@ -117,8 +114,13 @@ sealed class ParquetSelectiveScan : IDisposable
             for (long start = 0; start < rows; start += _batchSize)
             {
                 int n = (int)Math.Min(_batchSize, rows - start);
-                for (int i = 0; i < filterArrays.Length; i++) filterArrays[i] = Decoder(_filterColumns[i]).Read(n, null, scratch: true);
-                var kept = _filter.SelectRows(new RecordBatch(_filterSchema, filterArrays, n));
+                int[]? kept = null;
+                if (_byDistinctValues) kept = Decoder(_filterColumns[0]).SelectRows(n, values => _filter.SelectRows(new RecordBatch(_filterSchema, new[] { values }, values.Length)));
+                if (kept is null)
+                {
+                    for (int i = 0; i < filterArrays.Length; i++) filterArrays[i] = Decoder(_filterColumns[i]).Read(n, null, scratch: true);
+                    kept = _filter.SelectRows(new RecordBatch(_filterSchema, filterArrays, n));
+                }
                 if (kept.Length > 0)
                 {
                     int[]? selected = kept.Length < n ? kept : null;
@@ -158,10 +160,11 @@ sealed class ParquetSelectiveScan : IDisposable
 
     public void Dispose()
     {
-        while (_pending.Count > 0)
+        if (_helper is not null)
         {
-            try { foreach (var b in _pending.Dequeue().GetAwaiter().GetResult()) b.Dispose(); }
-            catch (Exception) { }
+            try { foreach (var b in _helper.GetAwaiter().GetResult()) b.Dispose(); }
+            catch (Exception) { } // its error no longer matters
+            _helper = null;
         }
         if (_current is not null) for (int i = _currentIndex; i < _current.Count; i++) _current[i]?.Dispose();
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
