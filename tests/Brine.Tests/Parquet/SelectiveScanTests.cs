@@ -208,6 +208,23 @@ public class SelectiveScanTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TableQueryLeavesTheFilterColumnsToTheReader()
+    {
+        using var dir = new TempDir();
+        var table = Table(new Random(8), 3000);
+        var path = Write(dir, table, 500);
+        const string where = "s = 'ü' OR s IS NULL";
+        var all = Comparable(ParquetTests.BrineRows(path));
+        var expr = BoundFilter.Bind(where, table.Schema).Expression;
+        var expected = all.Where(r => BoundFilter.Matches(expr, c => r[table.Schema.GetFieldIndex(c)])).Select(r => new[] { r[6], r[0] }).ToList();
+        using var q = TableQuery.Open(new ParquetFormat(), File.OpenRead(path), new TableReadOptions { Where = where, Columns = new[] { "name", "id" } });
+        var inner = (ParquetTableReader)((FilteredTableReader)q).Inner;
+        Assert.True(inner.UsesSelectiveScan);
+        Assert.Equal(new[] { "name", "id" }, inner.Schema.FieldsList.Select(f => f.Name));
+        Assert.Equal(expected, Comparable(ParquetTests.Collect(q)));
+    }
+
+    [Fact]
     public void EmptyResultsAndEarlyDispose()
     {
         using var dir = new TempDir();

@@ -29,6 +29,8 @@ public sealed class ParquetFormat : TableFormat
     public override bool Sniff(ReadOnlySpan<byte> head) => head.Length >= 4 && head[..4].SequenceEqual("PAR1"u8);
     public override int SniffPriority => 10;
 
+    public override bool AppliesWhere => true;
+
     public override TableReader OpenTable(Stream input, TableReadOptions options) => new ParquetTableReader(input, options);
 
     public override TableWriter CreateTable(Stream output, Schema schema, TableWriteOptions options) => new ParquetTableWriter(output, schema, options);
