@@ -225,6 +225,27 @@ public class SelectiveScanTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SplitsALargeRowGroupIntoPartsInOrder()
+    {
+        using var dir = new TempDir();
+        var path = Write(dir, Table(new Random(31), 6000), 6000);
+        const string where = "b = TRUE OR name >= 'z'";
+        var expected = Comparable(ParquetTests.BrineRows(path, new TableReadOptions { Where = where, Columns = new[] { "id", "t", "b" }, Settings = new Dictionary<string, string> { ["scan"] = "arrow" } }));
+        Assert.True(expected.Count > 2000);
+        using var r = new ParquetTableReader(File.OpenRead(path), new TableReadOptions { Where = where, Columns = new[] { "id", "t", "b" }, BatchSize = 128 });
+        Assert.Equal(1, r.RowGroupsRead);
+        Assert.True(r.UsesSelectiveScan);
+        var got = new List<object?[]>();
+        while (r.ReadNext() is { } b)
+            using (b)
+            {
+                Assert.True(b.Length <= 128);
+                for (int i = 0; i < b.Length; i++) got.Add(Enumerable.Range(0, b.ColumnCount).Select(c => ArrowCells.Get(b.Column(c), i)).ToArray());
+            }
+        Assert.Equal(expected, Comparable(got));
+    }
+
+    [Fact]
     public void EmptyResultsAndEarlyDispose()
     {
         using var dir = new TempDir();

@@ -6,11 +6,15 @@ using ParquetSharp;
 namespace Brine.Formats.Parquet;
 
 /// <summary>
-/// The filtered read of flat columns: per chunk of a row group, the filter's columns are decoded first and the
-/// filter evaluated on them (<see cref="BoundFilter.Select"/>, the same code as the general path); then only
-/// the kept rows of the other projected columns are copied out of the pages (<see cref="ParquetLeafDecoder"/>),
-/// and their pages after the last kept row, or of chunks with no kept row, are skipped undecoded.
-/// Row groups are decoded on two threads (the caller's and a helper), each with its own file reader, and returned in file order.
+/// The filtered read of flat columns: per batch of rows of a row group, the filter's columns are decoded first and
+/// the filter evaluated on them (<see cref="BoundFilter.SelectRows"/>, the same code as the general path; for a
+/// filter on one column that is not returned, once per distinct value); then only the kept rows of the projected
+/// columns are copied out of the pages (<see cref="ParquetLeafDecoder"/>), and their pages after the last kept row,
+/// or of batches with no kept row, are skipped undecoded.
+/// The work comes in parts of at most two batches of rows of one row group (with the default batch size, row groups
+/// of DuckDB, 122 880 rows, and of Brine, 131 072, are one part each; larger ones are split), decoded on two threads (the
+/// caller's and a helper), each with its own file reader, and returned in file order; at most two parts' results
+/// are held, whatever the row groups' size.
 /// </summary>
 sealed class ParquetSelectiveScan : IDisposable
 {
@@ -23,7 +27,7 @@ sealed class ParquetSelectiveScan : IDisposable
     readonly Column[] _outputColumns;
     readonly int[] _outputFromFilter; // per output column: its index among the filter columns, or -1
     readonly BoundFilter _filter;
-    readonly int[] _groups;
+    readonly (int Group, long Start, long End)[] _parts;
     readonly int _batchSize;
     readonly bool _byDistinctValues;
     readonly ParquetFileReader _reader;        // the consumer's
@@ -44,21 +48,29 @@ sealed class ParquetSelectiveScan : IDisposable
         _outputColumns = outputColumns.ToArray();
         _outputFromFilter = _outputColumns.Select(o => System.Array.FindIndex(_filterColumns, f => f.Leaf == o.Leaf)).ToArray();
         _filter = filter;
-        _groups = groups;
         _batchSize = batchSize;
         // A filter on one column that is not returned is decided per distinct value of that column.
         _byDistinctValues = _filterColumns.Length == 1 && _outputFromFilter.All(f => f < 0);
-        bool helper = reopen is not null && groups.Length > 1 && Environment.ProcessorCount > 1;
         // A file is read by native readers (no copies through a managed stream); each thread has its own, as
         // ParquetSharp readers are not shared across threads.
         _reader = path is not null ? Own(new ParquetFileReader(path)) : first;
+        long partRows = 2L * batchSize;
+        var parts = new List<(int, long, long)>();
+        foreach (int g in groups)
+        {
+            using var rg = _reader.RowGroup(g);
+            long rows = rg.MetaData.NumRows;
+            for (long start = 0; start < rows; start += partRows) parts.Add((g, start, Math.Min(rows, start + partRows)));
+        }
+        _parts = parts.ToArray();
+        bool helper = reopen is not null && _parts.Length > 1 && Environment.ProcessorCount > 1;
         if (helper) _helperReader = path is not null ? Own(new ParquetFileReader(path)) : Own(new ParquetFileReader(Own(reopen!()), leaveOpen: true));
     }
 
     T Own<T>(T d) where T : IDisposable { _owned.Add(d); return d; }
 
     /// <summary>
-    /// The caller's thread decodes every other row group itself while a helper task decodes the next one, so
+    /// The caller's thread decodes every other part itself while a helper task decodes the next one, so
     /// that neither thread waits idle for the other (a pool of tasks with a waiting consumer spent more CPU time).
     /// </summary>
     public RecordBatch? ReadNext()
@@ -71,7 +83,7 @@ sealed class ParquetSelectiveScan : IDisposable
                 _current[_currentIndex++] = null!;
                 return b;
             }
-            if (_next >= _groups.Length) return null;
+            if (_next >= _parts.Length) return null;
             int j = _next++;
             _currentIndex = 0;
             if (_helper is not null && _helperIndex == j)
@@ -84,24 +96,24 @@ sealed class ParquetSelectiveScan : IDisposable
             else
             {
                 StartHelper(j + 1);
-                _current = ReadGroup(_reader, _groups[j]);
+                _current = ReadPart(_reader, _parts[j]);
             }
         }
     }
 
     void StartHelper(int index)
     {
-        if (_helper is not null || _helperReader is null || index >= _groups.Length) return;
-        int g = _groups[index];
+        if (_helper is not null || _helperReader is null || index >= _parts.Length) return;
+        var part = _parts[index];
         _helperIndex = index;
-        _helper = Task.Run(() => ReadGroup(_helperReader, g));
+        _helper = Task.Run(() => ReadPart(_helperReader, part));
     }
 
-    List<RecordBatch> ReadGroup(ParquetFileReader file, int g)
+    List<RecordBatch> ReadPart(ParquetFileReader file, (int Group, long Start, long End) part)
     {
         var batches = new List<RecordBatch>();
+        int g = part.Group;
         using var rg = file.RowGroup(g);
-        long rows = rg.MetaData.NumRows;
         var decoders = new Dictionary<int, ParquetLeafDecoder>();
         ParquetLeafDecoder Decoder(Column c)
         {
@@ -111,14 +123,24 @@ sealed class ParquetSelectiveScan : IDisposable
         try
         {
             var filterArrays = new IArrowArray[_filterColumns.Length];
-            for (long start = 0; start < rows; start += _batchSize)
+            for (long start = part.Start; start < part.End; start += _batchSize)
             {
-                int n = (int)Math.Min(_batchSize, rows - start);
+                int n = (int)Math.Min(_batchSize, part.End - start);
                 int[]? kept = null;
-                if (_byDistinctValues) kept = Decoder(_filterColumns[0]).SelectRows(n, values => _filter.SelectRows(new RecordBatch(_filterSchema, new[] { values }, values.Length)));
+                if (_byDistinctValues)
+                {
+                    var d = Decoder(_filterColumns[0]);
+                    d.SkipTo(start);
+                    kept = d.SelectRows(n, values => _filter.SelectRows(new RecordBatch(_filterSchema, new[] { values }, values.Length)));
+                }
                 if (kept is null)
                 {
-                    for (int i = 0; i < filterArrays.Length; i++) filterArrays[i] = Decoder(_filterColumns[i]).Read(n, null, scratch: true);
+                    for (int i = 0; i < filterArrays.Length; i++)
+                    {
+                        var d = Decoder(_filterColumns[i]);
+                        d.SkipTo(start);
+                        filterArrays[i] = d.Read(n, null, scratch: true);
+                    }
                     kept = _filter.SelectRows(new RecordBatch(_filterSchema, filterArrays, n));
                 }
                 if (kept.Length > 0)
