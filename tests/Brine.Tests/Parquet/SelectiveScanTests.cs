@@ -18,6 +18,8 @@ namespace Brine.Tests.Parquet;
 public class SelectiveScanTests(ITestOutputHelper output)
 {
     static readonly string[] Words = { "de", "en", "fr", "", "ü", "Zz", "日本", "fr " };
+    // No nulls and no empty values: its dictionary pages take the direct path of the per-distinct-value filter.
+    static readonly string[] Languages = { "de", "en", "fr", "ü", "日本", "fr " };
 
     /// <summary>Every supported column type with nulls; some columns repetitive (dictionary-encoded), some mostly distinct
     /// (written with DELTA_BINARY_PACKED and DELTA_LENGTH_BYTE_ARRAY).</summary>
@@ -35,6 +37,7 @@ public class SelectiveScanTests(ITestOutputHelper output)
             .Field(new Field("day", Date32Type.Default, true))
             .Field(new Field("b", BooleanType.Default, true))
             .Field(new Field("bin", BinaryType.Default, true))
+            .Field(new Field("lang", StringType.Default, false))
             .Build();
         var cols = schema.FieldsList.Select(f => ColumnBuilder.Create(f.DataType)).ToArray();
         for (int r = 0; r < n; r++)
@@ -51,6 +54,7 @@ public class SelectiveScanTests(ITestOutputHelper output)
             cols[8].Append(nul() ? null : (object)new DateOnly(2024, 1, 1).AddDays(rnd.Next(60)));
             cols[9].Append(nul() ? null : (object)(rnd.Next(2) == 0));
             cols[10].Append(nul() ? null : new[] { (byte)rnd.Next(3), (byte)rnd.Next(256) });
+            cols[11].Append(Languages[rnd.Next(Languages.Length)]);
         }
         return new RecordBatch(schema, cols.Select(c => c.Build()).ToArray(), n);
     }
@@ -62,8 +66,10 @@ public class SelectiveScanTests(ITestOutputHelper output)
         string[] ops = { "=", "!=", "<", "<=", ">", ">=" };
         string op = ops[rnd.Next(ops.Length)];
         string word() => Words[rnd.Next(Words.Length)].Replace("'", "''");
-        return rnd.Next(14) switch
+        return rnd.Next(16) switch
         {
+            14 => $"lang {op} '{word()}'",
+            15 => $"lang {(rnd.Next(2) == 0 ? "" : "NOT ")}IN ('{word()}', '{word()}')",
             0 => $"i {op} {rnd.Next(-22, 22)}",
             1 => $"id {op} {rnd.Next(-5, 9100)}",
             2 => $"n32 {op} {rnd.Next(-1_100_000, 1_100_000)}",
@@ -74,7 +80,7 @@ public class SelectiveScanTests(ITestOutputHelper output)
             7 => $"t {op} TIMESTAMP '{Time(rnd)}'",
             8 => $"t {op} '{Time(rnd)}'",
             9 => $"day {op} DATE '2024-{1 + rnd.Next(2):00}-{1 + rnd.Next(28):00}'",
-            10 => $"{new[] { "i", "d", "s", "name", "t", "day", "b", "bin", "n32", "f" }[rnd.Next(10)]} IS {(rnd.Next(2) == 0 ? "" : "NOT ")}NULL",
+            10 => $"{new[] { "i", "d", "s", "name", "t", "day", "b", "bin", "n32", "f", "lang" }[rnd.Next(11)]} IS {(rnd.Next(2) == 0 ? "" : "NOT ")}NULL",
             11 => $"i {(rnd.Next(2) == 0 ? "" : "NOT ")}IN ({rnd.Next(-20, 20)}, {rnd.Next(-20, 20)}, {rnd.Next(-20, 20)})",
             12 => $"s {(rnd.Next(2) == 0 ? "" : "NOT ")}IN ('{word()}', '{word()}')",
             _ => $"b = {(rnd.Next(2) == 0 ? "TRUE" : "FALSE")}",

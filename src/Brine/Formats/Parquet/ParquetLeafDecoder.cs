@@ -317,12 +317,17 @@ abstract class ParquetLeafDecoder : IDisposable
         }
 
         int[] _slots = System.Array.Empty<int>();
+        int[] _rows = System.Array.Empty<int>();
         nint[] _keys = System.Array.Empty<nint>();
         int[] _keySlots = System.Array.Empty<int>();
         int[] _keyLengths = System.Array.Empty<int>();
         int[] _used = System.Array.Empty<int>();
 
-        const int TableSize = 8192, MaxHashed = 4096;
+        int[] _direct = System.Array.Empty<int>();         // slot + 1 by offset from the page's lowest pointer; 0 = none
+        int[] _directLengths = System.Array.Empty<int>();
+        readonly List<int> _directUsed = new();
+
+        const int TableSize = 8192, MaxHashed = 4096, DirectSize = 1 << 16;
 
         /// <summary>
         /// Values decoded from a dictionary page point into the dictionary, so one pointer and length is one distinct
@@ -334,15 +339,14 @@ abstract class ParquetLeafDecoder : IDisposable
         {
             Grow(ref _values, n, keep: false);
             Grow(ref _slots, n, keep: false);
-            Grow(ref _keys, TableSize, keep: false);
+            // The tables are cleared when rented and kept clear: each page's entries are removed after it.
+            if (_keys.Length < TableSize) { Grow(ref _keys, TableSize, keep: false); _keys.AsSpan().Clear(); }
             Grow(ref _keySlots, TableSize, keep: false);
             Grow(ref _keyLengths, TableSize, keep: false);
             Grow(ref _used, MaxHashed, keep: false);
-            _keys.AsSpan(0, TableSize).Clear();
             Grow(ref _offsets, 4 * 1024, keep: false);
             var def = Levels(n);
-            int distinct = 0, size = 0, done = 0, nullSlot = -1, used = 0;
-            var nullSlots = new List<int>(1);
+            int distinct = 0, size = 0, done = 0, nullSlot = -1, emptySlot = -1, used = 0, nulls = 0;
             while (done < n)
             {
                 long levels = reader.ReadBatch(n - done, Optional ? def[done..] : default, default, _values.AsSpan(0, n - done), out long read);
@@ -351,55 +355,132 @@ abstract class ParquetLeafDecoder : IDisposable
                 // A new page may reuse the previous one's buffer: forget its pointers.
                 for (int u = 0; u < used; u++) _keys[_used[u]] = 0;
                 used = 0;
-                for (int r = done; r < end; r++)
-                {
-                    int slot;
-                    if (Optional && def[r] == 0)
+                // Values of a dictionary page point into its small dictionary: slots are then found by offset
+                // from the lowest pointer in a direct table, else by hashing (while few), else not shared.
+                nint low = nint.MaxValue, high = 0;
+                bool empties = false;
+                fixed (ByteArray* vals = _values)
+                    for (int i = 0; i < read; i++)
                     {
-                        if (nullSlot < 0) { nullSlot = distinct; nullSlots.Add(distinct); slot = AddSlot(ref distinct, size); }
-                        else slot = nullSlot;
+                        nint p = vals[i].Pointer;
+                        bool empty = vals[i].Length == 0;
+                        empties |= empty;
+                        low = Math.Min(low, empty ? low : p);
+                        high = Math.Max(high, empty ? high : p);
                     }
-                    else
+                bool direct = read > 0 && high >= low && high - low < DirectSize;
+                if (direct)
+                {
+                    if (_direct.Length < DirectSize) { Grow(ref _direct, DirectSize, keep: false); _direct.AsSpan().Clear(); }
+                    Grow(ref _directLengths, DirectSize, keep: false);
+                    if (read == levels && !empties)
                     {
-                        var b = _values[v++];
+                        // The common case (a dictionary page without nulls or empty values) in a tight loop.
+                        MapDirect((int)levels, _slots.AsSpan(done), low, ref distinct, ref size);
+                        done = end;
+                        continue;
+                    }
+                }
+                fixed (ByteArray* vals = _values)
+                fixed (int* slots = _slots, table = _direct, lengths = _directLengths)
+                    for (int r = done; r < end; r++)
+                    {
+                        int slot;
+                        if (Optional && def[r] == 0)
+                        {
+                            if (nullSlot < 0) { nullSlot = AddSlot(ref distinct, size); nulls = 1; }
+                            slots[r] = nullSlot;
+                            continue;
+                        }
+                        var b = vals[v++];
+                        if (b.Length == 0)
+                        {
+                            // Empty values may share their pointer with the next value: one slot for all.
+                            if (emptySlot < 0) emptySlot = AddSlot(ref distinct, size);
+                            slots[r] = emptySlot;
+                            continue;
+                        }
                         int h = -1;
-                        if (distinct < MaxHashed)
+                        if (direct)
+                        {
+                            int off = (int)(b.Pointer - low);
+                            if (table[off] != 0 && lengths[off] == b.Length) { slots[r] = table[off] - 1; continue; }
+                            h = off;
+                        }
+                        else if (distinct < MaxHashed)
                         {
                             h = (int)(((ulong)b.Pointer * 0x9E3779B97F4A7C15UL) >> 51); // 13 bits: TableSize
                             while (_keys[h] != 0 && (_keys[h] != b.Pointer || _keyLengths[h] != b.Length)) h = (h + 1) & (TableSize - 1);
-                            if (_keys[h] != 0 && b.Pointer != 0) { _slots[r] = _keySlots[h]; continue; }
+                            if (_keys[h] != 0) { slots[r] = _keySlots[h]; continue; }
                         }
                         if (size + b.Length > _data.Length) Grow(ref _data, Math.Max(size + b.Length, 1 << 16), keep: true);
                         new ReadOnlySpan<byte>((void*)b.Pointer, b.Length).CopyTo(_data.AsSpan(size));
                         size += b.Length;
                         slot = AddSlot(ref distinct, size);
-                        if (h >= 0 && b.Pointer != 0) { _keys[h] = b.Pointer; _keyLengths[h] = b.Length; _keySlots[h] = slot; _used[used++] = h; }
+                        if (direct) { table[h] = slot + 1; lengths[h] = b.Length; _directUsed.Add(h); }
+                        else if (h >= 0) { _keys[h] = b.Pointer; _keyLengths[h] = b.Length; _keySlots[h] = slot; _used[used++] = h; }
+                        slots[r] = slot;
                     }
-                    _slots[r] = slot;
+                if (direct)
+                {
+                    foreach (int off in _directUsed) _direct[off] = 0;
+                    _directUsed.Clear();
                 }
                 done = end;
             }
             // The distinct values as one array (with a null entry when there were nulls), filtered once.
             var validity = ArrowBuffer.Empty;
-            if (nullSlots.Count > 0)
+            if (nulls > 0)
             {
                 var bits = new byte[(distinct + 7) / 8];
                 for (int i = 0; i < distinct; i++) if (i != nullSlot) bits[i >> 3] |= (byte)(1 << (i & 7));
                 validity = new ArrowBuffer(bits);
             }
-            var values = ArrowArrayFactory.BuildArray(new ArrayData(Type, distinct, nullSlots.Count, 0, new[]
+            var values = ArrowArrayFactory.BuildArray(new ArrayData(Type, distinct, nulls, 0, new[]
             {
                 validity, new ArrowBuffer(_offsets.AsMemory(0, (distinct + 1) * 4)), new ArrowBuffer(_data.AsMemory(0, size)),
             }));
             var passing = select(values);
             if (passing.Length == 0) return passing;
-            var pass = new bool[distinct];
-            foreach (var p in passing) pass[p] = true;
+            var pass = new int[distinct];
+            foreach (var p in passing) pass[p] = 1;
+            // Without branches: which rows pass is as unpredictable as the data.
             int kept = 0;
-            for (int r = 0; r < n; r++) if (pass[_slots[r]]) kept++;
-            var rows = new int[kept];
-            for (int r = 0, k = 0; k < kept; r++) if (pass[_slots[r]]) rows[k++] = r;
-            return rows;
+            Grow(ref _rows, n, keep: false);
+            fixed (int* slots = _slots, passes = pass, rows = _rows)
+                for (int r = 0; r < n; r++)
+                {
+                    rows[kept] = r;
+                    kept += passes[slots[r]];
+                }
+            return _rows.AsSpan(0, kept).ToArray();
+        }
+
+        /// <summary>Slots of <paramref name="count"/> non-null, non-empty values of one page whose pointers are all
+        /// within <see cref="DirectSize"/> bytes of <paramref name="low"/>.</summary>
+        unsafe void MapDirect(int count, Span<int> slots, nint low, ref int distinct, ref int size)
+        {
+            fixed (ByteArray* vals = _values)
+            fixed (int* table = _direct, lengths = _directLengths, dst = slots)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    var b = vals[i];
+                    int off = (int)(b.Pointer - low);
+                    int known = table[off];
+                    if (known != 0 && lengths[off] == b.Length) { dst[i] = known - 1; continue; }
+                    if (size + b.Length > _data.Length) Grow(ref _data, Math.Max(size + b.Length, 1 << 16), keep: true);
+                    new ReadOnlySpan<byte>((void*)b.Pointer, b.Length).CopyTo(_data.AsSpan(size));
+                    size += b.Length;
+                    int slot = AddSlot(ref distinct, size);
+                    table[off] = slot + 1;
+                    lengths[off] = b.Length;
+                    _directUsed.Add(off);
+                    dst[i] = slot;
+                }
+            }
+            foreach (int off in _directUsed) _direct[off] = 0;
+            _directUsed.Clear();
         }
 
         /// <summary>Opens the next slot, whose value ends at <paramref name="end"/> in the data buffer.</summary>
@@ -415,7 +496,8 @@ abstract class ParquetLeafDecoder : IDisposable
         public override void Dispose()
         {
             Release(ref _values); Release(ref _data); Release(ref _offsets);
-            Release(ref _slots); Release(ref _keys); Release(ref _keySlots); Release(ref _keyLengths); Release(ref _used);
+            Release(ref _slots); Release(ref _rows); Release(ref _keys); Release(ref _keySlots); Release(ref _keyLengths); Release(ref _used);
+            Release(ref _direct); Release(ref _directLengths);
             base.Dispose();
         }
     }

@@ -220,11 +220,15 @@ public sealed class BoundFilter
     public int[] SelectRows(RecordBatch batch)
     {
         var t = EvalBatch(Expression, batch);
+        // Without branches: which rows match is as unpredictable as the data.
+        var rows = new int[t.Length + 1];
         int kept = 0;
-        foreach (var v in t) if (v == Truth.True) kept++;
-        var rows = new int[kept];
-        for (int i = 0, k = 0; k < kept; i++) if (t[i] == Truth.True) rows[k++] = i;
-        return rows;
+        for (int i = 0; i < t.Length; i++)
+        {
+            rows[kept] = i;
+            kept += t[i] == Truth.True ? 1 : 0;
+        }
+        return rows.AsSpan(0, kept).ToArray();
     }
 
     static byte[] EvalBatch(FilterExpression e, RecordBatch batch)
