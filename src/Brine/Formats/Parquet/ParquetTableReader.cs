@@ -12,7 +12,8 @@ namespace Brine.Formats.Parquet;
 /// <summary>
 /// Reads Parquet as record batches with ParquetSharp.Arrow. Projection reads only the leaf columns of the
 /// selected fields; a filter skips row groups whose statistics show no row can match (counted in
-/// <see cref="RowGroupsRead"/>/<see cref="RowGroupsSkipped"/>), then is applied exactly to each batch.
+/// <see cref="RowGroupsRead"/>/<see cref="RowGroupsSkipped"/>), then decides which rows of the others are decoded
+/// (<see cref="ParquetSelectiveScan"/>, for flat columns of plain types) or is applied exactly to each batch.
 /// </summary>
 public sealed class ParquetTableReader : TableReader
 {
