@@ -63,7 +63,7 @@ sealed class ParquetSelectiveScan : IDisposable
             for (long start = 0; start < rows; start += partRows) parts.Add((g, start, Math.Min(rows, start + partRows)));
         }
         _parts = parts.ToArray();
-        bool helper = reopen is not null && _parts.Length > 1 && Environment.ProcessorCount > 1;
+        bool helper = (path is not null || reopen is not null) && _parts.Length > 1 && Environment.ProcessorCount > 1;
         if (helper) _helperReader = path is not null ? Own(new ParquetFileReader(path)) : Own(new ParquetFileReader(Own(reopen!()), leaveOpen: true));
     }
 

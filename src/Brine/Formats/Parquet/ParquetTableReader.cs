@@ -112,14 +112,11 @@ public sealed class ParquetTableReader : TableReader
             if (Flat(f) is not { } c) return null;
             outputColumns.Add(c);
         }
-        // A second stream over the same bytes lets row groups decode on two threads.
-        Func<Stream>? reopen = !atStart ? null : stream switch
-        {
-            FileStream fs => () => new FileStream(fs.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1),
-            MemoryStream ms when ms.TryGetBuffer(out var seg) => () => new MemoryStream(seg.Array!, seg.Offset, seg.Count, writable: false),
-            _ => null,
-        };
+        // A file is opened again by the scan's own native readers; a memory stream gets a second view of its bytes,
+        // so that row groups decode on two threads. Other streams are read by the caller's thread only.
         var path = atStart && stream is FileStream file && File.Exists(file.Name) ? file.Name : null;
+        Func<Stream>? reopen = atStart && stream is MemoryStream ms && ms.TryGetBuffer(out var seg)
+            ? () => new MemoryStream(seg.Array!, seg.Offset, seg.Count, writable: false) : null;
         return new ParquetSelectiveScan(_file.ParquetReader, path, reopen, _schema, filterColumns, outputColumns, _filter!, groups, batchSize);
     }
 
