@@ -24,6 +24,10 @@ public abstract class TableFormat : Format, ITableFormat
     public abstract TableReader OpenTable(Stream input, TableReadOptions options);
     public abstract TableWriter CreateTable(Stream output, Schema schema, TableWriteOptions options);
 
+    /// <summary>Whether its reader applies <see cref="TableReadOptions.Where"/> itself, reading the filter's columns
+    /// even when <see cref="TableReadOptions.Columns"/> leaves them out (so they need not be decoded for output).</summary>
+    public virtual bool AppliesWhere => false;
+
     public override TokenReader CreateReader(Stream input, ReadOptions options) =>
         new TableTokenReader(TableQuery.Open(this, input, TableReadOptions.From(options)), Name);
 

@@ -15,8 +15,9 @@ public static class TableQuery
     {
         if (options.Where is null && options.Columns is null) return format.OpenTable(input, options);
         var where = options.Where is null ? null : FilterExpression.Parse(options.Where);
-        // The reader must also return the columns the filter reads; they are dropped after filtering.
-        var read = options.Columns is null ? null : options.Columns.Concat(where?.Columns ?? System.Array.Empty<string>()).Distinct().ToList();
+        // Unless it filters by itself, the reader must also return the columns the filter reads; they are dropped after filtering.
+        var read = options.Columns is null || format is TableFormat { AppliesWhere: true } ? options.Columns
+            : options.Columns.Concat(where?.Columns ?? System.Array.Empty<string>()).Distinct().ToList();
         var inner = format.OpenTable(input, new TableReadOptions
         {
             Columns = read, Where = options.Where, BatchSize = options.BatchSize, SchemaPath = options.SchemaPath, Settings = options.Settings,
@@ -51,8 +52,8 @@ public sealed class FilteredTableReader : TableReader
     public FilteredTableReader(TableReader inner, FilterExpression? where, IReadOnlyList<string>? columns)
     {
         _inner = inner;
+        // A reader that filters by itself has checked the filter against its whole schema (its batches may lack the filter's columns).
         if (where is not null && !inner.FiltersRows) _filter = BoundFilter.Bind(where, inner.Schema);
-        else if (where is not null) BoundFilter.Bind(where, inner.Schema);
         _schema = columns is null ? inner.Schema : TableQuery.Project(inner.Schema, columns);
         _project = columns is not null && !_schema.FieldsList.Select(f => f.Name).SequenceEqual(inner.Schema.FieldsList.Select(f => f.Name));
         Filtering = where is not null;

@@ -7,7 +7,8 @@ namespace Brine.Formats.Parquet;
 /// Apache Parquet through ParquetSharp (Arrow C++ inside) and its Arrow API, so batches cross into native code
 /// without per-value marshalling. Chosen over Parquet.Net: faster here, dictionary-encodes strings (files ~20%
 /// smaller), and writes statistics and page indexes (measurements in docs/tabular.md).
-/// Settings: <c>compression</c> = snappy (default) | zstd | gzip | none; <c>level</c>; <c>row_group_size</c> (rows).
+/// Settings: <c>compression</c> = snappy (default) | zstd | gzip | none; <c>level</c>; <c>row_group_size</c> (rows);
+/// when reading with a filter, <c>scan</c> = selective (default: decode only the kept rows) | arrow (whole batches, then filter).
 /// </summary>
 public sealed class ParquetFormat : TableFormat
 {
@@ -28,6 +29,8 @@ public sealed class ParquetFormat : TableFormat
 
     public override bool Sniff(ReadOnlySpan<byte> head) => head.Length >= 4 && head[..4].SequenceEqual("PAR1"u8);
     public override int SniffPriority => 10;
+
+    public override bool AppliesWhere => true;
 
     public override TableReader OpenTable(Stream input, TableReadOptions options) => new ParquetTableReader(input, options);
 

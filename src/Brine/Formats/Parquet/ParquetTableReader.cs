@@ -12,13 +12,15 @@ namespace Brine.Formats.Parquet;
 /// <summary>
 /// Reads Parquet as record batches with ParquetSharp.Arrow. Projection reads only the leaf columns of the
 /// selected fields; a filter skips row groups whose statistics show no row can match (counted in
-/// <see cref="RowGroupsRead"/>/<see cref="RowGroupsSkipped"/>), then is applied exactly to each batch.
+/// <see cref="RowGroupsRead"/>/<see cref="RowGroupsSkipped"/>), then decides which rows of the others are decoded
+/// (<see cref="ParquetSelectiveScan"/>, for flat columns of plain types) or is applied exactly to each batch.
 /// </summary>
 public sealed class ParquetTableReader : TableReader
 {
     readonly FileReader _file;
     readonly Stream? _ownedStream;
     readonly IArrowArrayStream? _batches;
+    readonly ParquetSelectiveScan? _scan;
     readonly Schema _schema;      // what ReadNext returns
     readonly Schema _readSchema;  // what the native reader returns (schema order, projection plus filter columns)
     readonly BoundFilter? _filter;
@@ -28,10 +30,13 @@ public sealed class ParquetTableReader : TableReader
     public int RowGroupsRead { get; }
     public int RowGroupsSkipped { get; }
     public int RowGroupCount { get; }
+    /// <summary>Whether the filtered read decodes only the kept rows (<see cref="ParquetSelectiveScan"/>) rather than whole batches.</summary>
+    internal bool UsesSelectiveScan => _scan is not null;
 
     public ParquetTableReader(Stream input, TableReadOptions options)
     {
         var stream = Seekable(input, out _ownedStream);
+        bool atStart = stream.Position == 0;
         CheckFraming(stream);
         try
         {
@@ -70,7 +75,9 @@ public sealed class ParquetTableReader : TableReader
                 if (_filter is null || RowGroupMightMatch(g, full, manifest)) groups.Add(g);
             RowGroupsRead = groups.Count;
             RowGroupsSkipped = RowGroupCount - groups.Count;
-            if (groups.Count > 0)
+            if (groups.Count > 0 && where is not null && options.Setting("scan") != "arrow")
+                _scan = SelectiveScan(stream, atStart, full, manifest, where, groups.ToArray(), options.BatchSize);
+            if (groups.Count > 0 && _scan is null)
                 _batches = _file.GetRecordBatchReader(groups.ToArray(), options.Columns is null && where is null ? null : leaves.ToArray());
         }
         catch (Exception e) when (e is ParquetException or OutOfMemoryException || e.GetType() == typeof(Exception))
@@ -78,6 +85,39 @@ public sealed class ParquetTableReader : TableReader
             _file?.Dispose();
             throw new BrineFormatException("parquet", "", Clean(e.Message), e);
         }
+    }
+
+    /// <summary>
+    /// The filtered read that decodes only the kept rows of the projected columns, when every column it reads
+    /// is a flat column of a supported type; else null (the Arrow reader then reads whole batches and filters them).
+    /// </summary>
+    ParquetSelectiveScan? SelectiveScan(Stream stream, bool atStart, Schema full, SchemaManifest manifest, FilterExpression where, int[] groups, int batchSize)
+    {
+        var schema = _file.ParquetReader.FileMetaData.Schema;
+        ParquetSelectiveScan.Column? Flat(Field f)
+        {
+            var sf = manifest.SchemaFields[full.GetFieldIndex(f.Name)];
+            if (sf.ColumnIndex < 0 || sf.Children.Count > 0) return null;
+            return ParquetLeafDecoder.Supports(f.DataType, schema.Column(sf.ColumnIndex)) ? new ParquetSelectiveScan.Column(f, sf.ColumnIndex) : null;
+        }
+        var filterColumns = new List<ParquetSelectiveScan.Column>();
+        foreach (var name in where.Columns.Select(c => BoundFilter.FieldOf(c, full).Name).Distinct())
+        {
+            if (Flat(full.FieldsList[full.GetFieldIndex(name)]) is not { } c) return null;
+            filterColumns.Add(c);
+        }
+        var outputColumns = new List<ParquetSelectiveScan.Column>();
+        foreach (var f in _schema.FieldsList)
+        {
+            if (Flat(f) is not { } c) return null;
+            outputColumns.Add(c);
+        }
+        // A file is opened again by the scan's own native readers; a memory stream gets a second view of its bytes,
+        // so that row groups decode on two threads. Other streams are read by the caller's thread only.
+        var path = atStart && stream is FileStream file && File.Exists(file.Name) ? file.Name : null;
+        Func<Stream>? reopen = atStart && stream is MemoryStream ms && ms.TryGetBuffer(out var seg)
+            ? () => new MemoryStream(seg.Array!, seg.Offset, seg.Count, writable: false) : null;
+        return new ParquetSelectiveScan(_file.ParquetReader, path, reopen, _schema, filterColumns, outputColumns, _filter!, groups, batchSize);
     }
 
     /// <summary>The library's message without the native exception's type name.</summary>
@@ -199,6 +239,7 @@ public sealed class ParquetTableReader : TableReader
 
     public override RecordBatch? ReadNext()
     {
+        if (_scan is not null) return _scan.ReadNext();
         if (_batches is null) return null;
         while (true)
         {
@@ -221,6 +262,7 @@ public sealed class ParquetTableReader : TableReader
 
     public override void Dispose()
     {
+        _scan?.Dispose();
         _batches?.Dispose();
         _file.Dispose();
         _ownedStream?.Dispose();

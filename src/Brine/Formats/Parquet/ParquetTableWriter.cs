@@ -47,12 +47,59 @@ public sealed class ParquetTableWriter : TableWriter
         if (_level is { } l) wb.CompressionLevel(l);
         if (first is not null && first.Length >= 1000)
             for (int c = 0; c < first.ColumnCount; c++)
-                if (MostlyDistinct(first.Column(c))) wb.DisableDictionary(_schema.FieldsList[c].Name);
+            {
+                var column = first.Column(c);
+                if (!MostlyDistinct(column)) continue;
+                var name = _schema.FieldsList[c].Name;
+                wb.DisableDictionary(name);
+                if (PlainFallback(column) is { } encoding) wb.Encoding(name, encoding);
+            }
         using var writerProps = wb.Build();
         using var ab = new ArrowWriterPropertiesBuilder().StoreSchema();
         using var arrowProps = ab.Build();
         try { return new FileWriter(_output, _schema, writerProps, arrowProps, leaveOpen: true); }
         catch (ParquetException e) { throw new BrineFormatException("parquet", "", "cannot write this schema: " + e.Message, e); }
+    }
+
+    /// <summary>
+    /// The encoding for a column written without a dictionary. Measured on 1M users (MB, snappy / zstd 3):
+    /// DELTA_BINARY_PACKED takes ids 4.0 / 1.0 → 0.0 and random timestamps 8.0 / 7.1 → 6.2, as it stores only the bits
+    /// the differences need; DELTA_LENGTH_BYTE_ARRAY, lengths apart from the bytes, takes names 11.8 / 6.7 → 11.4 / 6.3
+    /// and e-mails 18.4 / 11.1 → 17.5 / 10.4 (DELTA_BYTE_ARRAY's shared prefixes did worse on these: 6.5 and 10.6 with zstd).
+    /// Both are standard Parquet encodings that DuckDB, Arrow, Spark and parquet-mr read. Integers keep PLAIN when
+    /// their differences need nearly all the bits.
+    /// </summary>
+    static Encoding? PlainFallback(IArrowArray column) => column switch
+    {
+        StringArray or BinaryArray => Encoding.DeltaLengthByteArray,
+        Int64Array a => DeltaBits(a.Length, i => a.IsNull(i) ? null : a.GetValue(i)) <= 56 ? Encoding.DeltaBinaryPacked : null,
+        TimestampArray a => DeltaBits(a.Length, i => a.IsNull(i) ? null : a.GetValue(i)) <= 56 ? Encoding.DeltaBinaryPacked : null,
+        Int32Array a => DeltaBits(a.Length, i => a.IsNull(i) ? null : a.GetValue(i)) <= 24 ? Encoding.DeltaBinaryPacked : null,
+        _ => null,
+    };
+
+    /// <summary>Bits the spread of the differences between consecutive values (of the first 4096) needs.</summary>
+    static int DeltaBits(int length, Func<int, long?> value)
+    {
+        int n = Math.Min(length, 4096);
+        long? previous = null;
+        Int128 min = Int128.MaxValue, max = Int128.MinValue;
+        for (int i = 0; i < n; i++)
+        {
+            if (value(i) is not { } v) continue;
+            if (previous is { } p)
+            {
+                Int128 d = (Int128)v - p;
+                if (d < min) min = d;
+                if (d > max) max = d;
+            }
+            previous = v;
+        }
+        if (max < min) return 64;
+        var spread = max - min;
+        int bits = 0;
+        while (spread > 0) { bits++; spread >>= 1; }
+        return bits;
     }
 
     static bool MostlyDistinct(IArrowArray column) => column switch

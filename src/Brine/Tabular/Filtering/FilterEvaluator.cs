@@ -216,6 +216,21 @@ public sealed class BoundFilter
         return mask;
     }
 
+    /// <summary>The indices of the rows of <paramref name="batch"/> for which the filter is true, ascending.</summary>
+    public int[] SelectRows(RecordBatch batch)
+    {
+        var t = EvalBatch(Expression, batch);
+        // Without branches: which rows match is as unpredictable as the data.
+        var rows = new int[t.Length + 1];
+        int kept = 0;
+        for (int i = 0; i < t.Length; i++)
+        {
+            rows[kept] = i;
+            kept += t[i] == Truth.True ? 1 : 0;
+        }
+        return rows.AsSpan(0, kept).ToArray();
+    }
+
     static byte[] EvalBatch(FilterExpression e, RecordBatch batch)
     {
         int n = batch.Length;
@@ -299,9 +314,25 @@ public sealed class BoundFilter
                 }
             case StringArray a when literal is string s:
                 {
-                    var lit = Encoding.UTF8.GetBytes(s);
+                    // Offsets and bytes read directly: GetBytes and IsNull per row cost more than the comparison.
+                    ReadOnlySpan<byte> lit = Encoding.UTF8.GetBytes(s);
+                    var offsets = a.ValueOffsets;
+                    var bytes = a.ValueBuffer.Span;
+                    bool nulls = a.NullCount > 0;
+                    if (op is CompareOp.Eq or CompareOp.Ne)
+                    {
+                        byte hit = op == CompareOp.Eq ? Truth.True : Truth.False, miss = (byte)(1 - hit);
+                        for (int i = 0; i < n; i++)
+                        {
+                            int start = offsets[i], length = offsets[i + 1] - start;
+                            r[i] = nulls && a.IsNull(i) ? Truth.Unknown
+                                : length == lit.Length && bytes.Slice(start, length).SequenceEqual(lit) ? hit : miss;
+                        }
+                        return r;
+                    }
                     for (int i = 0; i < n; i++)
-                        r[i] = a.IsNull(i) ? Truth.Unknown : FilterValues.Holds(op, a.GetBytes(i).SequenceCompareTo(lit)) ? Truth.True : Truth.False;
+                        r[i] = nulls && a.IsNull(i) ? Truth.Unknown
+                            : FilterValues.Holds(op, bytes[offsets[i]..offsets[i + 1]].SequenceCompareTo(lit)) ? Truth.True : Truth.False;
                     return r;
                 }
             case TimestampArray a when literal is TimestampLiteral t:
