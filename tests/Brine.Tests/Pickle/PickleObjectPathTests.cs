@@ -22,11 +22,22 @@ public class PickleObjectPathTests
     }
 
     public sealed class One { public int Value { get; set; } }
+
+    /// <summary>Scalar members only: written a whole record at a time once its class and keys are memoized.</summary>
+    public sealed class Flat
+    {
+        public long Id { get; set; }
+        public int Small { get; set; }
+        public string? Name { get; set; }
+        public double Score { get; set; }
+        public bool Ok { get; set; }
+        public DateTime At { get; set; }
+    }
     public sealed class Empty { }
 
     static readonly ObjectOptions Options = new()
     {
-        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty"),
+        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty").Allow<Flat>("models.Flat"),
         Naming = MemberNaming.SnakeCase,
     };
 
@@ -53,7 +64,26 @@ public class PickleObjectPathTests
         return ms.ToArray();
     }
 
-    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback" };
+    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback", "flat", "late-fallback" };
+
+    static List<object?> FlatRecords(int n)
+    {
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
+        // 300 strings first, so the class and key memo indices need LONG_BINGET.
+        var list = Enumerable.Range(0, 300).Select(i => (object?)("s" + i)).ToList();
+        for (int i = 0; i < n; i++)
+            list.Add(new Flat
+            {
+                Id = i % 97 == 5 ? (long)int.MaxValue + i : i % 89 == 3 ? -i * 1000L : i * 12345L,
+                Small = i % 7 == 0 ? -i : i % 300,
+                Name = i % 13 == 0 ? null : i % 101 == 0 ? new string('n', 86) : i % 17 == 0 ? "é😀 " + i : "name " + i,
+                Score = i % 50 == 0 ? double.NaN : i % 51 == 0 ? double.NegativeInfinity : i * 0.25,
+                Ok = i % 3 == 0,
+                At = i % 211 == 7 ? new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(i) : start.AddTicks(i * 37_123_457L),
+            });
+        for (int i = 0; i < 3000; i++) list.Add(new One { Value = i * 31 });
+        return list;
+    }
 
     static object? Make(string name)
     {
@@ -88,6 +118,15 @@ public class PickleObjectPathTests
                 return new List<object?> { new string('a', 70_000), new string('é', 200), Enumerable.Range(0, 3001).Cast<object?>().ToList(), Enumerable.Range(0, 1000).ToArray(), new byte[100_000] };
             case "empty":
                 return new List<Rec>();
+            case "flat":
+                return FlatRecords(20_000);
+            case "late-fallback":
+            {
+                // More than a megabyte written before the set that makes the direct path give up.
+                var list = FlatRecords(30_000);
+                list.Add(new HashSet<int> { 1 });
+                return list;
+            }
             case "fallback":
                 return new List<object?> { new Rec { Extra = new Dictionary<string, int> { ["a"] = 1 } }, new HashSet<int> { 1 } };
         }
@@ -104,6 +143,52 @@ public class PickleObjectPathTests
             var actual = DirectPath(Make(name), protocol);
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name}, protocol {protocol}: {expected.Length} vs {actual.Length} bytes, first difference at {expected.AsSpan().CommonPrefixLength(actual)}");
         }
+    }
+
+    /// <summary>A stream that cannot seek: the direct path holds the pickle until it is complete.</summary>
+    sealed class ForwardOnly(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    }
+
+    [Theory]
+    [InlineData("flat")]
+    [InlineData("late-fallback")]
+    [InlineData("fallback")]
+    public void Direct_path_to_a_forward_only_stream_writes_the_same_bytes(string name)
+    {
+        var expected = TokenPath(Make(name), 4);
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(new ForwardOnly(ms), leaveOpen: true))
+        {
+            ObjectWriter.Write(w, Make(name), Options);
+            w.Finish();
+        }
+        Assert.True(expected.AsSpan().SequenceEqual(ms.ToArray()), $"{name}: {expected.Length} vs {ms.Length} bytes");
+    }
+
+    [Fact]
+    public void A_fallback_after_earlier_pickles_keeps_them()
+    {
+        // Two values in one stream: the second gives up after writing (and flushing) part of itself.
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(ms, leaveOpen: true))
+        {
+            ObjectWriter.Write(w, Make("flat"), Options);
+            ObjectWriter.Write(w, Make("late-fallback"), Options);
+            w.Finish();
+        }
+        var expected = TokenPath(Make("flat"), 4).Concat(TokenPath(Make("late-fallback"), 4)).ToArray();
+        Assert.True(expected.AsSpan().SequenceEqual(ms.ToArray()));
     }
 
     [Fact]

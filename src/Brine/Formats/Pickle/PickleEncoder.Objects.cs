@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections;
 using Brine.Model;
 using Brine.Objects;
@@ -28,6 +29,35 @@ sealed partial class PickleEncoder
         public int GlobalMemo = -1;
         public required Node[] Keys;
         public required int[] KeyMemo;
+        /// <summary>Per member: how its declared type is written; the typed getters read it without a box.</summary>
+        public required MemberWrite[] Writes;
+        /// <summary>Whether every member is a scalar <see cref="WriteRecord"/> writes (decided once).</summary>
+        public bool Flat;
+        /// <summary>
+        /// Once the class global and every key are in the memo, the bytes that are the same for every instance:
+        /// GET class, EMPTY_TUPLE NEWOBJ MEMOIZE EMPTY_DICT MEMOIZE [MARK], and each key's GET.
+        /// </summary>
+        public byte[]? Prefix;
+        public byte[][]? KeyGets;
+        public int FixedBytes;
+    }
+
+    enum WriteKind : byte { Any, String, Int64, Int32, Double, Bool, DateTime }
+
+    readonly struct MemberWrite(WriteKind kind, Delegate get)
+    {
+        public readonly WriteKind Kind = kind;
+        public readonly Delegate Get = get;
+    }
+
+    static MemberWrite WriteOf(MemberShape m)
+    {
+        if (m.TypedGet<long>() is { } l) return new(WriteKind.Int64, l);
+        if (m.TypedGet<int>() is { } i) return new(WriteKind.Int32, i);
+        if (m.TypedGet<double>() is { } d) return new(WriteKind.Double, d);
+        if (m.TypedGet<bool>() is { } b) return new(WriteKind.Bool, b);
+        if (m.TypedGet<DateTime>() is { } t) return new(WriteKind.DateTime, t);
+        return new(m.Type == typeof(string) ? WriteKind.String : WriteKind.Any, m.Get);
     }
 
     sealed class Unsupported : Exception;
@@ -40,8 +70,12 @@ sealed partial class PickleEncoder
         public int Index, Count;
     }
 
-    readonly Dictionary<object, int> _objectMemo = new(ReferenceEqualityComparer.Instance);
+    readonly IdentityMap _objectMemo = new();
     readonly Dictionary<Type, ClassPlan?> _plans = new();
+    /// <summary>Shapes by runtime type for this pickle (the shared cache hashes a (type, naming) pair per call).</summary>
+    readonly Dictionary<Type, TypeShape> _shapes = new();
+    Type? _lastClass;
+    ClassPlan? _lastPlan;
     ObjFrame[] _frames = new ObjFrame[16];
     int _depth;
     int _datetimeMemo;
@@ -55,10 +89,14 @@ sealed partial class PickleEncoder
     {
         if (_proto < 4 || _bufferCallback is not null) return false;
         _memo.Clear(); _memoSize = 0; _synthetic.Clear(); _interned.Clear(); _globals.Clear(); _utc = null;
-        _objectMemo.Clear(); _plans.Clear(); _depth = 0; _datetimeMemo = -1;
+        _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _depth = 0; _datetimeMemo = -1;
         _objectOptions = options;
+        // A seekable output is written as the pickle goes (a path that gives up seeks back to where it started, and the
+        // token path then writes the same bytes over them); any other output is held in memory until the pickle is complete.
+        long origin = -1;
+        if (CanRewind(_output)) { Flush(); origin = _output.Position; }
         int start = _len;
-        _hold = true;
+        _hold = origin < 0;
         try
         {
             WriteByte(PROTO); WriteByte((byte)_proto);
@@ -71,17 +109,24 @@ sealed partial class PickleEncoder
         catch (Unsupported)
         {
             _len = start; _frameStart = -1;
+            if (origin >= 0 && _output.Position != origin) _output.Position = origin;
             return false;
         }
         finally
         {
             _hold = false; _framing = false;
-            _objectMemo.Clear(); _plans.Clear(); _work.Clear();
+            _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _work.Clear();
             Array.Clear(_frames, 0, _frames.Length);
             _objectOptions = ObjectOptions.Default;
         }
         Flush();
         return true;
+    }
+
+    static bool CanRewind(Stream s)
+    {
+        try { return s.CanSeek && s.Position >= 0; }
+        catch (NotSupportedException) { return false; }
     }
 
     /// <summary>A memo slot for a value no one can refer to again (fresh, unshared): the index and MEMOIZE, no table entry.</summary>
@@ -107,14 +152,14 @@ sealed partial class PickleEncoder
                     if (plan.KeyMemo[i] >= 0) WriteGet(plan.KeyMemo[i]);
                     else if (_memo.TryGetValue(plan.Keys[i], out var k)) { plan.KeyMemo[i] = k; WriteGet(k); }
                     else { SaveString((string)plan.Keys[i].Value!); MemoPut(plan.Keys[i]); plan.KeyMemo[i] = _memo[plan.Keys[i]]; }
-                    var value = plan.Shape.Members[i].Get(f.Value);
                     // (SaveObjectValue may grow the frame array: f is not used after it.)
-                    SaveObjectValue(value);
+                    SaveMember(plan.Writes[i], f.Value);
                     continue;
                 }
                 _depth--;
                 WriteByte(f.Count == 1 ? SETITEM : SETITEMS);
                 WriteByte(BUILD);
+                if (plan.Flat && plan.Prefix is null) PrepareRecord(plan);
                 f = default;
             }
             else
@@ -141,6 +186,39 @@ sealed partial class PickleEncoder
         }
     }
 
+    /// <summary>One member value, read by its typed getter: the bytes <see cref="SaveObjectValue"/> writes for its box.</summary>
+    void SaveMember(in MemberWrite w, object owner)
+    {
+        switch (w.Kind)
+        {
+            case WriteKind.Int64: OpcodeBoundary(); SaveInt(((Func<object, long>)w.Get)(owner)); return;
+            case WriteKind.Int32: OpcodeBoundary(); SaveInt(((Func<object, int>)w.Get)(owner)); return;
+            case WriteKind.Double: OpcodeBoundary(); SaveFloat(((Func<object, double>)w.Get)(owner)); return;
+            case WriteKind.Bool: OpcodeBoundary(); SaveBool(((Func<object, bool>)w.Get)(owner)); return;
+            case WriteKind.DateTime:
+            {
+                var dt = ((Func<object, DateTime>)w.Get)(owner);
+                if (dt.Kind == DateTimeKind.Unspecified) { OpcodeBoundary(); SaveNaiveDateTime(dt); }
+                else SaveObjectValue(dt);
+                return;
+            }
+            case WriteKind.String:
+            {
+                OpcodeBoundary();
+                if (((Func<object, object?>)w.Get)(owner) is string s) { SaveString(s); MemoNext(); }
+                else WriteByte(NONE);
+                return;
+            }
+            default: SaveObjectValue(((Func<object, object?>)w.Get)(owner)); return;
+        }
+    }
+
+    TypeShape ShapeOf(Type type)
+    {
+        if (!_shapes.TryGetValue(type, out var shape)) _shapes[type] = shape = TypeShape.Of(type, _objectOptions.Naming);
+        return shape;
+    }
+
     void PushFrame(ObjFrame f)
     {
         if (_depth == _frames.Length) Array.Resize(ref _frames, _frames.Length * 2);
@@ -162,12 +240,19 @@ sealed partial class PickleEncoder
             case DateTime dt when dt.Kind == DateTimeKind.Unspecified: SaveNaiveDateTime(dt); return;
         }
         var type = v.GetType();
-        var shape = TypeShape.Of(type, _objectOptions.Naming);
+        if (type == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
+        var shape = ShapeOf(type);
         switch (shape.Kind)
         {
             case ShapeKind.Scalar: SaveScalarNode(v); return;
             case ShapeKind.Enum: SaveString(v.ToString()!); MemoNext(); return;
-            case ShapeKind.Object when !type.IsValueType: SaveClassInstance(v, type); return;
+            case ShapeKind.Object when !type.IsValueType:
+            {
+                var plan = PlanOf(type);
+                (_lastClass, _lastPlan) = (type, plan);
+                SaveClassInstance(v, plan);
+                return;
+            }
             case ShapeKind.List or ShapeKind.Array when v is IList list: SaveObjectList(v, list); return;
             default: throw new Unsupported();
         }
@@ -184,24 +269,29 @@ sealed partial class PickleEncoder
 
     void SaveObjectList(object v, IList list)
     {
-        if (_objectMemo.TryGetValue(v, out var idx)) { WriteGet(idx); return; }
+        int idx = _objectMemo.GetOrAdd(v, _memoSize);
+        if (idx >= 0) { WriteGet(idx); return; }
         WriteByte(EMPTY_LIST);
-        _objectMemo[v] = _memoSize;
         MemoNext();
+        // Its items may all be objects to remember: make room at once rather than rehash every doubling.
+        if (list.Count > 16) _objectMemo.Reserve(list.Count);
         if (list.Count > 0) PushFrame(new ObjFrame { Value = v, Items = list, Count = list.Count });
     }
 
-    void SaveClassInstance(object v, Type type)
+    void SaveClassInstance(object v, ClassPlan plan)
     {
-        if (_objectMemo.TryGetValue(v, out var idx)) { WriteGet(idx); return; }
-        var plan = PlanOf(type);
+        // Once the class global is memoized, nothing is memoized between here and NEWOBJ: one probe finds or adds.
+        bool added = plan.GlobalMemo >= 0;
+        int idx = added ? _objectMemo.GetOrAdd(v, _memoSize) : _objectMemo.TryGetValue(v, out var i) ? i : -1;
+        if (idx >= 0) { WriteGet(idx); return; }
+        if (plan.Prefix is not null && WriteRecord(v, plan)) return;
         // NEWOBJ of the class with no arguments (CPython's object.__reduce_ex__), memoized before its state so cycles work.
         OpcodeBoundary();
         SaveCachedGlobal(ref plan.GlobalMemo, plan.Global);
         OpcodeBoundary();
         WriteByte(EMPTY_TUPLE);
         WriteByte(NEWOBJ);
-        _objectMemo[v] = _memoSize;
+        if (!added) _objectMemo.GetOrAdd(v, _memoSize);
         MemoNext();
         if (plan.Keys.Length == 0) return;
         // The state: a fresh dict of the members, then BUILD (written when the frame ends).
@@ -227,12 +317,13 @@ sealed partial class PickleEncoder
     ClassPlan PlanOf(Type type)
     {
         if (_plans.TryGetValue(type, out var plan)) return plan ?? throw new Unsupported();
-        var shape = TypeShape.Of(type, _objectOptions.Naming);
+        var shape = ShapeOf(type);
         var tag = _objectOptions.Types.NameOf(type);
         bool ok = shape.OnSerializing.Length == 0 && shape.OnSerialized.Length == 0 && shape.Members.Length < BatchSize
             && SplitClassName(tag) is { } cls && tag is not ("datetime.timedelta" or "datetime.timezone" or "builtins.complex")
             && shape.Members.All(m => m.Name != "__args__");
         if (!ok) { _plans[type] = null; throw new Unsupported(); }
+        var writes = shape.Members.Select(WriteOf).ToArray();
         var (module, name) = SplitClassName(tag)!.Value;
         _plans[type] = plan = new ClassPlan
         {
@@ -240,8 +331,149 @@ sealed partial class PickleEncoder
             Global = Global(module, name),
             Keys = shape.Members.Select(m => Interned('a', m.Name)).ToArray(),
             KeyMemo = shape.Members.Select(_ => -1).ToArray(),
+            Writes = writes,
+            Flat = writes.Length > 0 && writes.All(w => w.Kind != WriteKind.Any),
         };
         return plan;
+    }
+
+    // ---- whole records ----
+    // A record of scalars, once its class and keys are memoized, is the same bytes every time but for the values: it
+    // is written in one go when it fits in the open frame (then none of the opcode boundaries inside it can end the
+    // frame, so the frames fall where the member-by-member path puts them).
+
+    void PrepareRecord(ClassPlan plan)
+    {
+        if (plan.GlobalMemo < 0 || plan.KeyMemo.Any(k => k < 0)) return;
+        if (plan.Writes.Any(w => w.Kind == WriteKind.DateTime) && _datetimeMemo < 0) return;
+        var prefix = new List<byte>(GetBytes(plan.GlobalMemo)) { EMPTY_TUPLE, NEWOBJ, MEMOIZE, EMPTY_DICT, MEMOIZE };
+        if (plan.Keys.Length > 1) prefix.Add(MARK);
+        plan.KeyGets = plan.KeyMemo.Select(GetBytes).ToArray();
+        int fixedBytes = prefix.Count + plan.KeyGets.Sum(k => k.Length) + 2;
+        foreach (var w in plan.Writes)
+            fixedBytes += w.Kind switch { WriteKind.Bool => 1, WriteKind.String => 3, WriteKind.DateTime => 5 + 12 + 5, _ => 9 };
+        plan.FixedBytes = fixedBytes;
+        _datetimeGet = _datetimeMemo >= 0 ? GetBytes(_datetimeMemo) : [];
+        plan.Prefix = prefix.ToArray();
+    }
+
+    byte[] _datetimeGet = [];
+    long[] _recordValues = new long[8];
+    string?[] _recordStrings = new string?[8];
+
+    /// <summary>The bytes <see cref="WriteGet"/> writes for <paramref name="index"/> (protocol 4 and up).</summary>
+    static byte[] GetBytes(int index) => index < 256 ? [BINGET, (byte)index]
+        : [LONG_BINGET, (byte)index, (byte)(index >> 8), (byte)(index >> 16), (byte)(index >> 24)];
+
+    /// <summary>
+    /// Writes the state of <paramref name="v"/> (after its NEWOBJ) in one go. False, with nothing written, when a value
+    /// needs the general path (an int beyond 32 bits, a long string, a datetime with a kind) or the frame is nearly full.
+    /// </summary>
+    bool WriteRecord(object v, ClassPlan plan)
+    {
+        var writes = plan.Writes;
+        int n = writes.Length;
+        if (_recordValues.Length < n) { _recordValues = new long[n]; _recordStrings = new string?[n]; }
+        var values = _recordValues;
+        var strings = _recordStrings;
+        long bound = plan.FixedBytes;
+        for (int i = 0; i < n; i++)
+        {
+            var w = writes[i];
+            switch (w.Kind)
+            {
+                case WriteKind.Int64:
+                {
+                    long x = ((Func<object, long>)w.Get)(v);
+                    if (x is < int.MinValue or > int.MaxValue) return false;
+                    values[i] = x;
+                    break;
+                }
+                case WriteKind.Int32: values[i] = ((Func<object, int>)w.Get)(v); break;
+                case WriteKind.Double: values[i] = BitConverter.DoubleToInt64Bits(((Func<object, double>)w.Get)(v)); break;
+                case WriteKind.Bool: values[i] = ((Func<object, bool>)w.Get)(v) ? 1 : 0; break;
+                case WriteKind.DateTime:
+                {
+                    var dt = ((Func<object, DateTime>)w.Get)(v);
+                    if (dt.Kind != DateTimeKind.Unspecified) return false;
+                    values[i] = dt.Ticks;
+                    break;
+                }
+                default:
+                {
+                    var s = (string?)((Func<object, object?>)w.Get)(v);
+                    if (s is not null && s.Length > 0xff / 3) return false;
+                    strings[i] = s;
+                    bound += s is null ? 0 : 3 * s.Length;
+                    break;
+                }
+            }
+        }
+        bound += _datetimeGet.Length * n;
+        if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) { Array.Clear(strings); return false; }
+
+        Reserve((int)bound);
+        var buf = _buf;
+        int p = _len;
+        plan.Prefix!.CopyTo(buf, p); p += plan.Prefix!.Length;
+        _memoSize += 2;
+        for (int i = 0; i < n; i++)
+        {
+            var key = plan.KeyGets![i];
+            key.CopyTo(buf, p); p += key.Length;
+            long x = values[i];
+            switch (writes[i].Kind)
+            {
+                case WriteKind.Int64 or WriteKind.Int32:
+                    if (x is >= 0 and < 256) { buf[p] = BININT1; buf[p + 1] = (byte)x; p += 2; }
+                    else if (x is >= 0 and < 65536) { buf[p] = BININT2; BinaryPrimitives.WriteUInt16LittleEndian(buf.AsSpan(p + 1), (ushort)x); p += 3; }
+                    else { buf[p] = BININT; BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(p + 1), (int)x); p += 5; }
+                    break;
+                case WriteKind.Double:
+                {
+                    // As SaveFloat: .NET's NaN has the sign bit set, Python's does not.
+                    if (x == BitConverter.DoubleToInt64Bits(double.NaN)) x = 0x7FF8_0000_0000_0000;
+                    buf[p] = BINFLOAT; BinaryPrimitives.WriteInt64BigEndian(buf.AsSpan(p + 1), x); p += 9;
+                    break;
+                }
+                case WriteKind.Bool: buf[p++] = x != 0 ? NEWTRUE : NEWFALSE; break;
+                case WriteKind.DateTime:
+                {
+                    _datetimeGet.CopyTo(buf, p); p += _datetimeGet.Length;
+                    p = WriteDateState(buf, p, new DateTime(x));
+                    buf[p++] = MEMOIZE; buf[p++] = TUPLE1; buf[p++] = MEMOIZE; buf[p++] = REDUCE; buf[p++] = MEMOIZE;
+                    _memoSize += 3;
+                    break;
+                }
+                default:
+                    if (strings[i] is { } s)
+                    {
+                        int len = System.Text.Encoding.UTF8.GetBytes(s, buf.AsSpan(p + 2));
+                        buf[p] = SHORT_BINUNICODE; buf[p + 1] = (byte)len;
+                        p += 2 + len;
+                        buf[p++] = MEMOIZE;
+                        _memoSize++;
+                        strings[i] = null;
+                    }
+                    else buf[p++] = NONE;
+                    break;
+            }
+        }
+        buf[p++] = n == 1 ? SETITEM : SETITEMS;
+        buf[p++] = BUILD;
+        _len = p;
+        return true;
+    }
+
+    /// <summary>SHORT_BINBYTES of a naive datetime's 10-byte state (as <see cref="SaveNaiveDateTime"/>); the new end.</summary>
+    static int WriteDateState(byte[] b, int p, DateTime dt)
+    {
+        int us = (int)(dt.Ticks % TimeSpan.TicksPerSecond / 10);
+        b[p] = SHORT_BINBYTES; b[p + 1] = 10;
+        b[p + 2] = (byte)(dt.Year >> 8); b[p + 3] = (byte)dt.Year; b[p + 4] = (byte)dt.Month; b[p + 5] = (byte)dt.Day;
+        b[p + 6] = (byte)dt.Hour; b[p + 7] = (byte)dt.Minute; b[p + 8] = (byte)dt.Second;
+        b[p + 9] = (byte)(us >> 16); b[p + 10] = (byte)(us >> 8); b[p + 11] = (byte)us;
+        return p + 12;
     }
 
     /// <summary>A naive datetime as <see cref="SaveTimestamp"/> writes it: datetime.datetime(state bytes) by REDUCE.</summary>
