@@ -214,12 +214,8 @@ public static class SnapshotBench
         return list;
     }
 
-    static byte[] DumpObjects(object value)
-    {
-        var ms = new MemoryStream();
-        ObjectWriter.Write(ms, Pickle, value, Options);
-        return ms.ToArray();
-    }
+    /// <summary>Brine's byte-array form, as MessagePack-CSharp's <c>Serialize</c> returns one.</summary>
+    static byte[] DumpObjects(object value) => ObjectWriter.ToBytes(Pickle, value, Options);
 
     static T LoadObjects<T>(byte[] pickle) => ObjectReader.ReadFrom<T>(new MemoryStream(pickle, false), Pickle, Options)!;
 

@@ -175,6 +175,8 @@ sealed partial class PickleEncoder
                         WriteByte(MARK);
                     }
                     f.Index = i + 1;
+                    // The next item's memo probe is a cache miss on a large graph: start it while this one is written.
+                    if (i + 1 < f.Count && items[i + 1] is { } next && !next.GetType().IsValueType) _objectMemo.Prefetch(next);
                     SaveObjectValue(items[i]);   // may grow the frame array: f is not used after it
                     continue;
                 }
