@@ -57,6 +57,9 @@ sealed class PickleInput
     /// <summary>True when no byte is left.</summary>
     public bool AtEnd => !Ensure(1);
 
+    /// <summary>The next byte without taking it, or -1 at the end.</summary>
+    public int PeekByte() => Ensure(1) ? _buf[_pos] : -1;
+
     /// <summary>The next byte, or -1 at the end.</summary>
     public int ReadByte() => Ensure(1) ? _buf[_pos++] : -1;
 
