@@ -217,8 +217,14 @@ sealed class PickleObjectLoader
                 case PickleOpcodes.BINPUT: MemoPut(Take(1)[0]); break;
                 case PickleOpcodes.LONG_BINPUT: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))); break;
                 case PickleOpcodes.MEMOIZE: MemoPut(_memoCount); break;
-                case PickleOpcodes.BINGET: Push(MemoGet(Take(1)[0])); break;
-                case PickleOpcodes.LONG_BINGET: Push(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))); break;
+                case PickleOpcodes.BINGET:
+                case PickleOpcodes.LONG_BINGET:
+                {
+                    var v = MemoGet(op == PickleOpcodes.BINGET ? Take(1)[0] : BinaryPrimitives.ReadUInt32LittleEndian(Take(4)));
+                    if (v is PyGlobal g && ReferenceEquals(g, _lastGlobal) && TryRecord(g)) break;
+                    Push(v);
+                    break;
+                }
                 default: throw No(op < 0 ? "truncated" : "opcode " + PickleOpcodes.NameOf((byte)op));
             }
         }
@@ -466,7 +472,7 @@ sealed class PickleObjectLoader
         throw No("REDUCE of " + g.FullName);
     }
 
-    static DateTime NaiveDateTime(byte[] b)
+    static DateTime NaiveDateTime(ReadOnlySpan<byte> b)
     {
         int us = (b[7] << 16) | (b[8] << 8) | b[9];
         if (us > 999_999) throw No("datetime");
@@ -508,6 +514,8 @@ sealed class PickleObjectLoader
         public readonly TypeShape Shape = shape;
         public object?[] Keys = new object?[8];
         public MemberLoad?[] Members = new MemberLoad?[8];
+        /// <summary>How many pairs its records have had (0: none yet; -1: not always the same).</summary>
+        public int Count;
     }
 
     readonly Dictionary<Type, LoadPlan> _loadPlans = new();
@@ -550,7 +558,157 @@ sealed class PickleObjectLoader
             }
             SetMember(target, ml, i + 1);
         }
+        int pairs = (_sp - items) / 2;
+        if (plan.Count == 0 && pairs <= plan.Keys.Length) plan.Count = pairs;
+        else if (plan.Count != pairs) plan.Count = -1;
         return true;
+    }
+
+    // ---- whole records ----
+    // The mirror of the encoder's WriteRecord: once a class's records have been built from the stack with the same
+    // keys, a record that follows the usual form — GET class, EMPTY_TUPLE NEWOBJ MEMOIZE, EMPTY_DICT MEMOIZE [MARK],
+    // then per member the same key's GET and a scalar value, SETITEM(S) BUILD — is parsed in one go from the input
+    // buffer: the same instance, members, memo entries and stack as the opcodes one by one would leave. Anything
+    // else in the bytes (another opcode, a FRAME, a value of another kind, the end of the buffer) and nothing is
+    // taken: the opcodes run one by one.
+
+    /// <summary>How many records were parsed in one go (tests check the fast form ran).</summary>
+    public int Records { get; private set; }
+
+    object?[] _recordValues = new object?[8];
+    long[] _recordBits = new long[8];
+    byte[] _recordKinds = new byte[8];
+    const byte RecLong = 1, RecString = 2, RecNone = 3, RecDate = 4, RecDouble = 5;
+    /// <summary>Memo entries a record makes, in order: the value (null: used up, stored as <see cref="Consumed"/>).</summary>
+    object?[] _recordMemo = new object?[64];
+
+    bool TryRecord(PyGlobal g)
+    {
+        var c = _lastClass;
+        if (c.shape.Type != _lastPlanType || _lastPlan is not { Count: > 0 } plan) return false;
+        int n = plan.Count;
+        var span = _in.PeekUpTo(4096);
+        int p = 0, memo = 0;
+        if (span.Length < 6 || span[0] != PickleOpcodes.EMPTY_TUPLE || span[1] != PickleOpcodes.NEWOBJ || span[2] != PickleOpcodes.MEMOIZE
+            || span[3] != PickleOpcodes.EMPTY_DICT || span[4] != PickleOpcodes.MEMOIZE) return false;
+        p = 5;
+        if (n > 1) { if (span[p] != PickleOpcodes.MARK) return false; p++; }
+        if (_recordValues.Length < n) { _recordValues = new object?[n]; _recordBits = new long[n]; _recordKinds = new byte[n]; }
+        if (_recordMemo.Length < 2 + 4 * n) _recordMemo = new object?[2 + 4 * n];
+        var memoOut = _recordMemo;
+        memoOut[memo++] = null;   // the instance (filled in when made)
+        memoOut[memo++] = null;   // the state dict: used up by BUILD
+        for (int i = 0; i < n; i++)
+        {
+            // The key: a GET of the same memoized string as before.
+            if (!TryParseGet(span, ref p, out long ki) || !ReferenceEquals(MemoAt(ki), plan.Keys[i])) return false;
+            var ml = plan.Members[i]!;
+            if (p >= span.Length) return false;
+            switch (span[p])
+            {
+                case PickleOpcodes.BININT1:
+                    if (p + 2 > span.Length || ml.SetLong is null && ml.SetInt is null) return false;
+                    _recordBits[i] = span[p + 1]; _recordKinds[i] = RecLong; p += 2;
+                    break;
+                case PickleOpcodes.BININT2:
+                    if (p + 3 > span.Length || ml.SetLong is null && ml.SetInt is null) return false;
+                    _recordBits[i] = BinaryPrimitives.ReadUInt16LittleEndian(span[(p + 1)..]); _recordKinds[i] = RecLong; p += 3;
+                    break;
+                case PickleOpcodes.BININT:
+                    if (p + 5 > span.Length || ml.SetLong is null && ml.SetInt is null) return false;
+                    _recordBits[i] = BinaryPrimitives.ReadInt32LittleEndian(span[(p + 1)..]); _recordKinds[i] = RecLong; p += 5;
+                    break;
+                case PickleOpcodes.BINFLOAT:
+                    if (p + 9 > span.Length || ml.SetDouble is null) return false;
+                    _recordBits[i] = BinaryPrimitives.ReadInt64BigEndian(span[(p + 1)..]); _recordKinds[i] = RecDouble; p += 9;
+                    break;
+                case PickleOpcodes.NONE:
+                    if (!ml.IsString) return false;
+                    _recordKinds[i] = RecNone; p += 1;
+                    break;
+                case PickleOpcodes.SHORT_BINUNICODE:
+                {
+                    if (!ml.IsString || p + 2 > span.Length) return false;
+                    int len = span[p + 1];
+                    if (p + 2 + len >= span.Length || span[p + 2 + len] != PickleOpcodes.MEMOIZE) return false;
+                    var str = StrictUtf8.GetString(span.Slice(p + 2, len));
+                    _recordValues[i] = str; _recordKinds[i] = RecString;
+                    memoOut[memo++] = str;
+                    p += 3 + len;
+                    break;
+                }
+                case PickleOpcodes.BINGET or PickleOpcodes.LONG_BINGET:
+                {
+                    // A string memoized before (CPython shares equal strings a program shares), or datetime.datetime.
+                    if (!TryParseGet(span, ref p, out long vi)) return false;
+                    var v = MemoAt(vi);
+                    if (v is string str && ml.IsString) { _recordValues[i] = str; _recordKinds[i] = RecString; break; }
+                    if (v is not PyGlobal { Module: "datetime", Name: "datetime" } || ml.SetDate is null) return false;
+                    // SHORT_BINBYTES 10 <state> MEMOIZE TUPLE1 MEMOIZE REDUCE MEMOIZE
+                    if (p + 17 > span.Length || span[p] != PickleOpcodes.SHORT_BINBYTES || span[p + 1] != 10 || span[p + 12] != PickleOpcodes.MEMOIZE
+                        || span[p + 13] != PickleOpcodes.TUPLE1 || span[p + 14] != PickleOpcodes.MEMOIZE || span[p + 15] != PickleOpcodes.REDUCE
+                        || span[p + 16] != PickleOpcodes.MEMOIZE) return false;
+                    _recordBits[i] = NaiveDateTime(span.Slice(p + 2, 10)).Ticks; _recordKinds[i] = RecDate;
+                    memoOut[memo++] = null;   // the state bytes and the argument tuple: used up by REDUCE
+                    memoOut[memo++] = null;
+                    memoOut[memo++] = DateMark;   // the datetime itself (boxed when stored)
+                    p += 17;
+                    break;
+                }
+                default: return false;
+            }
+        }
+        if (p + 2 > span.Length || span[p] != (n > 1 ? PickleOpcodes.SETITEMS : PickleOpcodes.SETITEM) || span[p + 1] != PickleOpcodes.BUILD) return false;
+        p += 2;
+        // Ints the member cannot take as they are go the general way (To decides there).
+        for (int i = 0; i < n; i++)
+            if (_recordKinds[i] == RecLong && plan.Members[i]!.SetLong is null && _recordBits[i] is < int.MinValue or > int.MaxValue) return false;
+
+        // The bytes are a record: make it. (Its memo entries go to fresh slots, as MEMOIZE's one by one would.)
+        if (_memoCount + memo > 1 << 26) return false;
+        for (int k = 0; k < memo; k++) if (MemoAt(_memoCount + k) is not null) return false;
+        var o = c.shape.Create!();
+        if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
+        memoOut[0] = o;
+        for (int i = 0; i < n; i++)
+        {
+            var ml = plan.Members[i]!;
+            long b = _recordBits[i];
+            switch (_recordKinds[i])
+            {
+                case RecLong: if (ml.SetLong is { } sl) sl(o, b); else ml.SetInt!(o, (int)b); break;
+                case RecDouble: ml.SetDouble!(o, BitConverter.Int64BitsToDouble(b)); break;
+                case RecDate:
+                {
+                    var dt = new DateTime(b, DateTimeKind.Unspecified);
+                    ml.SetDate!(o, dt);
+                    // The datetime's memo entry is the last of the three this member made.
+                    for (int k = memo - 1; k >= 0; k--) if (ReferenceEquals(memoOut[k], DateMark)) { memoOut[k] = dt; break; }
+                    break;
+                }
+                case RecNone: ml.Set(o, null); break;
+                default: ml.Set(o, _recordValues[i]); _recordValues[i] = null; break;
+            }
+        }
+        for (int k = 0; k < memo; k++)
+        {
+            MemoSlot(_memoCount++) = memoOut[k] ?? Consumed;
+            memoOut[k] = null;
+        }
+        _in.Skip(p);
+        Push(o);
+        Records++;
+        return true;
+    }
+
+    /// <summary>A GET of an entry made before this record (the record's own entries are not stored yet).</summary>
+    bool TryParseGet(ReadOnlySpan<byte> span, ref int p, out long index)
+    {
+        index = -1;
+        if (p + 2 <= span.Length && span[p] == PickleOpcodes.BINGET) { index = span[p + 1]; p += 2; }
+        else if (p + 5 <= span.Length && span[p] == PickleOpcodes.LONG_BINGET) { index = BinaryPrimitives.ReadUInt32LittleEndian(span[(p + 1)..]); p += 5; }
+        else return false;
+        return index < _memoCount;
     }
 
     void SetMember(object target, MemberLoad ml, int slot)
