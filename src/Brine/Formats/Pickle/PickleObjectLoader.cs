@@ -79,9 +79,11 @@ sealed class PickleObjectLoader
     static readonly Typed LongMark = new(), DoubleMark = new(), DateMark = new();
     readonly List<int> _marks = new();
     // The memo in chunks: no copy of a huge array as it grows, and nothing allocated for indices a pickle does not use.
-    const int MemoChunkBits = 14, MemoChunk = 1 << MemoChunkBits;
+    const int MemoChunkBits = 10, MemoChunk = 1 << MemoChunkBits;
     object?[]?[] _memo = new object?[]?[16];
     int _memoCount;
+    /// <summary>One past the highest index ever stored: slots from here on are all empty.</summary>
+    long _memoHigh;
     /// <summary>Class names the caller's static types answer to (as the Node path accepts them without a registration); null value = ambiguous.</summary>
     readonly Dictionary<string, Type?> _static = new(StringComparer.Ordinal);
     readonly HashSet<Type> _walked = new();
@@ -331,6 +333,7 @@ sealed class PickleObjectLoader
         if (index < 0 || index > 1 << 26) throw No("memo index");
         ref var slot = ref MemoSlot(index);
         if (slot is null) _memoCount++;
+        if (index >= _memoHigh) _memoHigh = index + 1;
         var v = Top();
         slot = v ?? MemoNone;
         if (v is PyDict { MemoIndex: < 0 } d) d.MemoIndex = (int)index;
@@ -666,7 +669,7 @@ sealed class PickleObjectLoader
 
         // The bytes are a record: make it. (Its memo entries go to fresh slots, as MEMOIZE's one by one would.)
         if (_memoCount + memo > 1 << 26) return false;
-        for (int k = 0; k < memo; k++) if (MemoAt(_memoCount + k) is not null) return false;
+        if (_memoHigh > _memoCount) for (int k = 0; k < memo; k++) if (MemoAt(_memoCount + k) is not null) return false;
         var o = c.shape.Create!();
         if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
         memoOut[0] = o;
@@ -695,6 +698,7 @@ sealed class PickleObjectLoader
             MemoSlot(_memoCount++) = memoOut[k] ?? Consumed;
             memoOut[k] = null;
         }
+        if (_memoCount > _memoHigh) _memoHigh = _memoCount;
         _in.Skip(p);
         Push(o);
         Records++;
@@ -884,6 +888,7 @@ sealed class PickleObjectLoader
                 var elem = shape.ElementType!;
                 converted = list;
                 if (shape.AddItem is { } add) foreach (var i in items) add(list, To(i, elem));
+                else if (items.Count > 16 && list.GetType() == typeof(List<>).MakeGenericType(elem)) FillerOf(elem)(this, list, items);
                 else if (list is IList il) foreach (var i in items) il.Add(To(i, elem));
                 else throw No("list without Add");
                 return list;
@@ -908,6 +913,20 @@ sealed class PickleObjectLoader
         }
         throw No("list as " + u);
     }
+
+    /// <summary>A long list into a <c>List&lt;T&gt;</c>: sized once, added to without the non-generic interface.</summary>
+    static void Fill<T>(PickleObjectLoader self, object list, IReadOnlyList<object?> items)
+    {
+        var l = (List<T>)list;
+        l.EnsureCapacity(l.Count + items.Count);
+        for (int i = 0; i < items.Count; i++) l.Add((T)self.To(items[i], typeof(T))!);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Action<PickleObjectLoader, object, IReadOnlyList<object?>>> Fillers = new();
+
+    static Action<PickleObjectLoader, object, IReadOnlyList<object?>> FillerOf(Type elem) => Fillers.GetOrAdd(elem, static e =>
+        typeof(PickleObjectLoader).GetMethod(nameof(Fill), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(e).CreateDelegate<Action<PickleObjectLoader, object, IReadOnlyList<object?>>>());
 
     object? DictToCore(PyDict d, Type u)
     {
