@@ -35,9 +35,20 @@ public class PickleObjectPathTests
     }
     public sealed class Empty { }
 
+    /// <summary>References only: written a record at a time when its references are all to objects already written.</summary>
+    public sealed class Member
+    {
+        public long Id { get; set; }
+        public string Name { get; set; } = "";
+        public Member? Manager { get; set; }
+        public List<Member> Reports { get; set; } = new();
+        public List<Member?> Friends { get; set; } = new();
+        public object? Extra { get; set; }
+    }
+
     static readonly ObjectOptions Options = new()
     {
-        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty").Allow<Flat>("models.Flat"),
+        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty").Allow<Flat>("models.Flat").Allow<Member>("models.Member"),
         Naming = MemberNaming.SnakeCase,
     };
 
@@ -64,7 +75,36 @@ public class PickleObjectPathTests
         return ms.ToArray();
     }
 
-    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback", "flat", "late-fallback" };
+    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback", "flat", "late-fallback", "org" };
+
+    /// <summary>An org chart in preorder (managers are written before their reports) with friends among those before.</summary>
+    static List<Member> Org(int n)
+    {
+        var people = Enumerable.Range(0, n).Select(i => new Member { Id = i, Name = "P" + i }).ToList();
+        for (int i = 1; i < n; i++)
+        {
+            var m = people[(i - 1) / 4];
+            people[i].Manager = m;
+            m.Reports.Add(people[i]);
+        }
+        for (int k = 1; k < n; k++)
+        {
+            var p = people[k];
+            switch (k % 11)
+            {
+                case 0: p.Friends.Add(null); p.Friends.Add(people[k / 2]); break;        // None among the items
+                case 1: p.Friends = people[k - 1].Friends; break;                           // a list written before: a GET
+                case 3: p.Friends.Add(people[Math.Min(n - 1, k + 7)]); break;              // an object not written yet
+                case 4: p.Extra = p.Friends; p.Friends.Add(people[0]); break;              // the same new list twice
+                case 5: p.Extra = "text"; break;                                            // a string where object is declared
+                case 6: p.Extra = 42L; break;                                               // a box
+                case 7: p.Extra = p; break;                                                 // itself
+                default: for (int t = 0; t < k % 4; t++) p.Friends.Add(people[(k * 7 + t) % k]); break;
+            }
+        }
+        people[5].Friends = Enumerable.Range(0, 1200).Select(i => (Member?)people[i % 5]).ToList();   // a long list
+        return people;
+    }
 
     static List<object?> FlatRecords(int n)
     {
@@ -126,6 +166,11 @@ public class PickleObjectPathTests
                 var list = FlatRecords(30_000);
                 list.Add(new HashSet<int> { 1 });
                 return list;
+            }
+            case "org":
+            {
+                var org = Org(5000);
+                return new List<object?> { org[0], org, org[3].Friends };
             }
             case "fallback":
                 return new List<object?> { new Rec { Extra = new Dictionary<string, int> { ["a"] = 1 } }, new HashSet<int> { 1 } };

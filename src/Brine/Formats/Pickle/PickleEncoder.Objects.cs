@@ -31,7 +31,7 @@ sealed partial class PickleEncoder
         public required int[] KeyMemo;
         /// <summary>Per member: how its declared type is written; the typed getters read it without a box.</summary>
         public required MemberWrite[] Writes;
-        /// <summary>Whether every member is a scalar <see cref="WriteRecord"/> writes (decided once).</summary>
+        /// <summary>Whether <see cref="WriteRecord"/> may write its instances (it has members).</summary>
         public bool Flat;
         /// <summary>
         /// Once the class global and every key are in the memo, the bytes that are the same for every instance:
@@ -176,7 +176,7 @@ sealed partial class PickleEncoder
                     }
                     f.Index = i + 1;
                     // The next item's memo probe is a cache miss on a large graph: start it while this one is written.
-                    if (i + 1 < f.Count && items[i + 1] is { } next && !next.GetType().IsValueType) _objectMemo.Prefetch(next);
+                    if (i + 1 < f.Count && items[i + 1] is { } next) _objectMemo.Prefetch(next);
                     SaveObjectValue(items[i]);   // may grow the frame array: f is not used after it
                     continue;
                 }
@@ -334,7 +334,7 @@ sealed partial class PickleEncoder
             Keys = shape.Members.Select(m => Interned('a', m.Name)).ToArray(),
             KeyMemo = shape.Members.Select(_ => -1).ToArray(),
             Writes = writes,
-            Flat = writes.Length > 0 && writes.All(w => w.Kind != WriteKind.Any),
+            Flat = writes.Length > 0,
         };
         return plan;
     }
@@ -362,6 +362,9 @@ sealed partial class PickleEncoder
     byte[] _datetimeGet = [];
     long[] _recordValues = new long[8];
     string?[] _recordStrings = new string?[8];
+    /// <summary>Per member of the record being written: a new list (its items' memo indices are in _recordItems).</summary>
+    IList?[] _recordRefs = new IList?[8];
+    int[] _recordItems = new int[64];
 
     /// <summary>The bytes <see cref="WriteGet"/> writes for <paramref name="index"/> (protocol 4 and up).</summary>
     static byte[] GetBytes(int index) => index < 256 ? [BINGET, (byte)index]
@@ -375,9 +378,11 @@ sealed partial class PickleEncoder
     {
         var writes = plan.Writes;
         int n = writes.Length;
-        if (_recordValues.Length < n) { _recordValues = new long[n]; _recordStrings = new string?[n]; }
+        if (_recordValues.Length < n) { _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n]; }
         var values = _recordValues;
         var strings = _recordStrings;
+        var refs = _recordRefs;
+        int items = 0;
         long bound = plan.FixedBytes;
         for (int i = 0; i < n; i++)
         {
@@ -401,7 +406,7 @@ sealed partial class PickleEncoder
                     values[i] = dt.Ticks;
                     break;
                 }
-                default:
+                case WriteKind.String:
                 {
                     var s = (string?)((Func<object, object?>)w.Get)(v);
                     if (s is not null && s.Length > 0xff / 3) return false;
@@ -409,10 +414,34 @@ sealed partial class PickleEncoder
                     bound += s is null ? 0 : 3 * s.Length;
                     break;
                 }
+                default:
+                {
+                    // A reference: None, an object or list written before (a GET), or a new list of such (short).
+                    var o = ((Func<object, object?>)w.Get)(v);
+                    refs[i] = null;
+                    if (o is null) { values[i] = -1; bound += 1; break; }
+                    if (o is string or ValueType) return false;
+                    if (_objectMemo.TryGetValue(o, out int idx)) { values[i] = idx; bound += 5; break; }
+                    if (o is not IList list || list.Count >= BatchSize || ShapeOf(o.GetType()).Kind is not (ShapeKind.List or ShapeKind.Array)) return false;
+                    for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], o)) return false;
+                    int count = list.Count, start = items;
+                    if (_recordItems.Length < items + count) Array.Resize(ref _recordItems, Math.Max(items + count, _recordItems.Length * 2));
+                    for (int j = 0; j < count; j++)
+                    {
+                        var item = list[j];
+                        if (item is null) { _recordItems[items++] = -1; continue; }
+                        if (item is string or ValueType || !_objectMemo.TryGetValue(item, out int ii)) return false;
+                        _recordItems[items++] = ii;
+                    }
+                    values[i] = start;
+                    refs[i] = list;
+                    bound += 4 + 5L * count;
+                    break;
+                }
             }
         }
         bound += _datetimeGet.Length * n;
-        if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) { Array.Clear(strings); return false; }
+        if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) { Array.Clear(strings); Array.Clear(refs); return false; }
 
         Reserve((int)bound);
         var buf = _buf;
@@ -447,6 +476,29 @@ sealed partial class PickleEncoder
                     _memoSize += 3;
                     break;
                 }
+                case WriteKind.Any:
+                    if (refs[i] is { } list)
+                    {
+                        // As SaveObjectList: EMPTY_LIST, memoized, then its items (GETs) in one batch.
+                        buf[p++] = EMPTY_LIST;
+                        _objectMemo.GetOrAdd(list, _memoSize);
+                        buf[p++] = MEMOIZE;
+                        _memoSize++;
+                        int count = list.Count;
+                        if (count > 16) _objectMemo.Reserve(count);
+                        if (count > 1) buf[p++] = MARK;
+                        for (int j = 0; j < count; j++)
+                        {
+                            int ii = _recordItems[(int)x + j];
+                            if (ii < 0) buf[p++] = NONE; else p = PutGet(buf, p, ii);
+                        }
+                        if (count == 1) buf[p++] = APPEND;
+                        else if (count > 1) buf[p++] = APPENDS;
+                        refs[i] = null;
+                    }
+                    else if (x < 0) buf[p++] = NONE;
+                    else p = PutGet(buf, p, (int)x);
+                    break;
                 default:
                     if (strings[i] is { } s)
                     {
@@ -465,6 +517,15 @@ sealed partial class PickleEncoder
         buf[p++] = BUILD;
         _len = p;
         return true;
+    }
+
+    /// <summary>The bytes of <see cref="WriteGet"/> (protocol 4 and up) at <paramref name="p"/>; the new end.</summary>
+    static int PutGet(byte[] b, int p, int index)
+    {
+        if (index < 256) { b[p] = BINGET; b[p + 1] = (byte)index; return p + 2; }
+        b[p] = LONG_BINGET;
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(p + 1), index);
+        return p + 5;
     }
 
     /// <summary>SHORT_BINBYTES of a naive datetime's 10-byte state (as <see cref="SaveNaiveDateTime"/>); the new end.</summary>
