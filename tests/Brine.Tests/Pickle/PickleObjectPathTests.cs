@@ -237,6 +237,21 @@ public class PickleObjectPathTests
     }
 
     [Fact]
+    public void An_error_after_a_megabyte_leaves_the_output_as_it_was()
+    {
+        // A type neither path can write, after more than a megabyte the direct path has already passed to the stream.
+        var list = FlatRecords(30_000);
+        list.Add(new int[2, 2]);
+        var ms = new MemoryStream();
+        ms.Write([1, 2, 3]);
+        using var w = new PickleWriter(ms, leaveOpen: true);
+        var direct = Assert.ThrowsAny<Exception>(() => ObjectWriter.Write(w, list, Options));
+        Assert.Equal([1, 2, 3], ms.ToArray());
+        var token = Assert.ThrowsAny<Exception>(() => TokenPath(list, 4));
+        Assert.Equal(token.GetType(), direct.GetType());
+    }
+
+    [Fact]
     public void A_cycle_through_objects_reads_back()
     {
         var root = new Rec { Name = "root", Children = new() };

@@ -93,8 +93,8 @@ sealed partial class PickleEncoder
         _objectOptions = options;
         // A seekable output is written as the pickle goes (a path that gives up seeks back to where it started, and the
         // token path then writes the same bytes over them); any other output is held in memory until the pickle is complete.
-        long origin = -1;
-        if (CanRewind(_output)) { Flush(); origin = _output.Position; }
+        long origin = -1, length = -1;
+        if (CanRewind(_output)) { Flush(); origin = _output.Position; length = _output.Length; }
         int start = _len;
         _hold = origin < 0;
         try
@@ -106,11 +106,22 @@ sealed partial class PickleEncoder
             WriteByte(STOP);
             CommitFrame();
         }
-        catch (Unsupported)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Unsupported: the token path writes the pickle instead; any other error leaves the output as it found it.
             _len = start; _frameStart = -1;
-            if (origin >= 0 && _output.Position != origin) _output.Position = origin;
-            return false;
+            if (origin >= 0 && _output.Position != origin)
+            {
+                _output.Position = origin;
+                // Written at the end: cut what was written, so nothing of it is left should the token path fail too.
+                if (length == origin)
+                {
+                    try { _output.SetLength(origin); }
+                    catch (NotSupportedException) { }
+                }
+            }
+            if (e is Unsupported) return false;
+            throw;
         }
         finally
         {
@@ -125,7 +136,7 @@ sealed partial class PickleEncoder
 
     static bool CanRewind(Stream s)
     {
-        try { return s.CanSeek && s.Position >= 0; }
+        try { return s.CanSeek && s.Position >= 0 && s.Length >= 0; }
         catch (NotSupportedException) { return false; }
     }
 

@@ -519,6 +519,8 @@ sealed class PickleObjectLoader
         public MemberLoad?[] Members = new MemberLoad?[8];
         /// <summary>How many pairs its records have had (0: none yet; -1: not always the same).</summary>
         public int Count;
+        /// <summary>Records in a row that were not in the form TryRecord parses.</summary>
+        public int RecordMisses;
     }
 
     readonly Dictionary<Type, LoadPlan> _loadPlans = new();
@@ -581,14 +583,24 @@ sealed class PickleObjectLoader
     object?[] _recordValues = new object?[8];
     long[] _recordBits = new long[8];
     byte[] _recordKinds = new byte[8];
+    /// <summary>Per member: where its memo entry (a string's, a datetime's) is in _recordMemo.</summary>
+    int[] _recordMemoAt = new int[8];
     const byte RecLong = 1, RecString = 2, RecNone = 3, RecDate = 4, RecDouble = 5;
     /// <summary>Memo entries a record makes, in order: the value (null: used up, stored as <see cref="Consumed"/>).</summary>
     object?[] _recordMemo = new object?[64];
 
     bool TryRecord(PyGlobal g)
     {
+        if (_lastClass.shape.Type != _lastPlanType || _lastPlan is not { Count: > 0 } plan || plan.RecordMisses > 64) return false;
+        // A class whose records keep not matching (a list member, an object written before) stops being tried.
+        if (TryRecord(plan)) { plan.RecordMisses = 0; return true; }
+        plan.RecordMisses++;
+        return false;
+    }
+
+    bool TryRecord(LoadPlan plan)
+    {
         var c = _lastClass;
-        if (c.shape.Type != _lastPlanType || _lastPlan is not { Count: > 0 } plan) return false;
         int n = plan.Count;
         var span = _in.PeekUpTo(4096);
         int p = 0, memo = 0;
@@ -596,7 +608,7 @@ sealed class PickleObjectLoader
             || span[3] != PickleOpcodes.EMPTY_DICT || span[4] != PickleOpcodes.MEMOIZE) return false;
         p = 5;
         if (n > 1) { if (span[p] != PickleOpcodes.MARK) return false; p++; }
-        if (_recordValues.Length < n) { _recordValues = new object?[n]; _recordBits = new long[n]; _recordKinds = new byte[n]; }
+        if (_recordValues.Length < n) { _recordValues = new object?[n]; _recordBits = new long[n]; _recordKinds = new byte[n]; _recordMemoAt = new int[n]; }
         if (_recordMemo.Length < 2 + 4 * n) _recordMemo = new object?[2 + 4 * n];
         var memoOut = _recordMemo;
         memoOut[memo++] = null;   // the instance (filled in when made)
@@ -634,9 +646,11 @@ sealed class PickleObjectLoader
                     if (!ml.IsString || p + 2 > span.Length) return false;
                     int len = span[p + 1];
                     if (p + 2 + len >= span.Length || span[p + 2 + len] != PickleOpcodes.MEMOIZE) return false;
-                    var str = StrictUtf8.GetString(span.Slice(p + 2, len));
-                    _recordValues[i] = str; _recordKinds[i] = RecString;
-                    memoOut[memo++] = str;
+                    // Decoded once the whole record matched (a record that does not match costs no string).
+                    _recordValues[i] = null; _recordKinds[i] = RecString;
+                    _recordBits[i] = (long)(p + 2) << 32 | (uint)len;
+                    _recordMemoAt[i] = memo;
+                    memoOut[memo++] = null;
                     p += 3 + len;
                     break;
                 }
@@ -654,7 +668,8 @@ sealed class PickleObjectLoader
                     _recordBits[i] = NaiveDateTime(span.Slice(p + 2, 10)).Ticks; _recordKinds[i] = RecDate;
                     memoOut[memo++] = null;   // the state bytes and the argument tuple: used up by REDUCE
                     memoOut[memo++] = null;
-                    memoOut[memo++] = DateMark;   // the datetime itself (boxed when stored)
+                    _recordMemoAt[i] = memo;
+                    memoOut[memo++] = null;   // the datetime itself (boxed when stored)
                     p += 17;
                     break;
                 }
@@ -685,12 +700,19 @@ sealed class PickleObjectLoader
                 {
                     var dt = new DateTime(b, DateTimeKind.Unspecified);
                     ml.SetDate!(o, dt);
-                    // The datetime's memo entry is the last of the three this member made.
-                    for (int k = memo - 1; k >= 0; k--) if (ReferenceEquals(memoOut[k], DateMark)) { memoOut[k] = dt; break; }
+                    memoOut[_recordMemoAt[i]] = dt;
                     break;
                 }
                 case RecNone: ml.Set(o, null); break;
-                default: ml.Set(o, _recordValues[i]); _recordValues[i] = null; break;
+                default:
+                    if (_recordValues[i] is { } shared) { ml.Set(o, shared); _recordValues[i] = null; }
+                    else
+                    {
+                        var str = StrictUtf8.GetString(span.Slice((int)(b >> 32), (int)(uint)b));
+                        ml.Set(o, str);
+                        memoOut[_recordMemoAt[i]] = str;
+                    }
+                    break;
             }
         }
         for (int k = 0; k < memo; k++)
