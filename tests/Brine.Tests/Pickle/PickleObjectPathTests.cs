@@ -236,6 +236,22 @@ public class PickleObjectPathTests
         Assert.True(expected.AsSpan().SequenceEqual(ms.ToArray()));
     }
 
+    [Theory]
+    [InlineData("flat")]
+    [InlineData("late-fallback")]
+    [InlineData("org")]
+    [InlineData("empty")]
+    public void ToBytes_gives_the_bytes_written_to_a_stream(string name)
+    {
+        var ms = new MemoryStream();
+        ObjectWriter.Write(ms, new PickleFormat(), Make(name), Options);
+        Assert.True(ms.ToArray().AsSpan().SequenceEqual(ObjectWriter.ToBytes(new PickleFormat(), Make(name), Options)));
+        // Any format: JSON through the token path.
+        var json = new MemoryStream();
+        ObjectWriter.Write(json, new Brine.Formats.Json.JsonFormat(), Make("users"), Options);
+        Assert.Equal(json.ToArray(), ObjectWriter.ToBytes(new Brine.Formats.Json.JsonFormat(), Make("users"), Options));
+    }
+
     [Fact]
     public void An_error_after_a_megabyte_leaves_the_output_as_it_was()
     {
