@@ -462,7 +462,8 @@ sealed partial class PickleEncoder
         for (int i = 0; i < n; i++)
         {
             var key = plan.KeyGets![i];
-            key.CopyTo(buf, p); p += key.Length;
+            if (key.Length == 2) { buf[p] = key[0]; buf[p + 1] = key[1]; p += 2; }
+            else { key.CopyTo(buf, p); p += key.Length; }
             long x = values[i];
             switch (writes[i].Kind)
             {
@@ -481,7 +482,8 @@ sealed partial class PickleEncoder
                 case WriteKind.Bool: buf[p++] = x != 0 ? NEWTRUE : NEWFALSE; break;
                 case WriteKind.DateTime:
                 {
-                    _datetimeGet.CopyTo(buf, p); p += _datetimeGet.Length;
+                    if (_datetimeGet.Length == 2) { buf[p] = _datetimeGet[0]; buf[p + 1] = _datetimeGet[1]; p += 2; }
+                    else { _datetimeGet.CopyTo(buf, p); p += _datetimeGet.Length; }
                     p = WriteDateState(buf, p, new DateTime(x));
                     buf[p++] = MEMOIZE; buf[p++] = TUPLE1; buf[p++] = MEMOIZE; buf[p++] = REDUCE; buf[p++] = MEMOIZE;
                     _memoSize += 3;
@@ -542,10 +544,13 @@ sealed partial class PickleEncoder
     /// <summary>SHORT_BINBYTES of a naive datetime's 10-byte state (as <see cref="SaveNaiveDateTime"/>); the new end.</summary>
     static int WriteDateState(byte[] b, int p, DateTime dt)
     {
-        int us = (int)(dt.Ticks % TimeSpan.TicksPerSecond / 10);
+        // The date in one calendar computation (Year, Month and Day would make three); the time from the ticks.
+        dt.Deconstruct(out int year, out int month, out int day);
+        long ticks = dt.Ticks % TimeSpan.TicksPerDay;
+        int secs = (int)(ticks / TimeSpan.TicksPerSecond), us = (int)(ticks % TimeSpan.TicksPerSecond / 10);
         b[p] = SHORT_BINBYTES; b[p + 1] = 10;
-        b[p + 2] = (byte)(dt.Year >> 8); b[p + 3] = (byte)dt.Year; b[p + 4] = (byte)dt.Month; b[p + 5] = (byte)dt.Day;
-        b[p + 6] = (byte)dt.Hour; b[p + 7] = (byte)dt.Minute; b[p + 8] = (byte)dt.Second;
+        b[p + 2] = (byte)(year >> 8); b[p + 3] = (byte)year; b[p + 4] = (byte)month; b[p + 5] = (byte)day;
+        b[p + 6] = (byte)(secs / 3600); b[p + 7] = (byte)(secs / 60 % 60); b[p + 8] = (byte)(secs % 60);
         b[p + 9] = (byte)(us >> 16); b[p + 10] = (byte)(us >> 8); b[p + 11] = (byte)us;
         return p + 12;
     }
