@@ -336,7 +336,8 @@ Rec.__module__ = "models"; models.Rec = Rec; sys.modules["models"] = models
 langs = ["en", "fr", "de"]
 t = datetime.datetime(2024, 2, 29, 13, 45, 7, 123456)
 shared_t = datetime.datetime(2020, 1, 1)
-recs = [Rec(i, -i, langs[i % 3] if i % 4 else None, i / 3, shared_t if i % 10 == 0 else t + datetime.timedelta(seconds=i)) for i in range(3000)]
+# (shared_t is first written in full by a record parsed whole, then fetched from the memo by later ones)
+recs = [Rec(i, -i, langs[i % 3] if i % 4 else None, i / 3, shared_t if i % 10 == 3 else t + datetime.timedelta(seconds=i)) for i in range(3000)]
 for p in (2, 3, 4, 5):
     b = pickle.dumps(recs, p)
     sys.stdout.buffer.write(len(b).to_bytes(4, "little") + b)
@@ -351,7 +352,9 @@ for p in (2, 3, 4, 5):
             var recs = ObjectReader.ReadFrom<List<Rec>>(new MemoryStream(bytes), new PickleFormat(), Records)!;
             Assert.Equal("fr", recs[1].Name);
             Assert.Null(recs[4].Name);
-            Assert.Equal(new DateTime(2020, 1, 1), recs[20].At);
+            Assert.Equal(new DateTime(2020, 1, 1), recs[3].At);
+            Assert.Equal(new DateTime(2020, 1, 1), recs[23].At);
+            Assert.Equal(new DateTime(2024, 2, 29, 13, 45, 7).AddTicks(1234560).AddSeconds(20), recs[20].At);
         }
     }
 

@@ -340,11 +340,34 @@ sealed class PickleObjectLoader
         else if (v is PyTuple { MemoIndex: < 0 } t) t.MemoIndex = (int)index;
     }
 
+    // Naive datetimes the record form memoizes: the slot holds DateMark and these hold the value (a box per record
+    // would be a million more objects surviving to the end). Appended in memo order, so sorted by index.
+    int[] _dateIndex = new int[64];
+    long[] _dateTicks = new long[64];
+    int _dates;
+
+    void MemoDate(int index, long ticks)
+    {
+        if (_dates == _dateIndex.Length)
+        {
+            Array.Resize(ref _dateIndex, _dates * 2);
+            Array.Resize(ref _dateTicks, _dates * 2);
+        }
+        _dateIndex[_dates] = index;
+        _dateTicks[_dates++] = ticks;
+    }
+
     object? MemoGet(long index)
     {
         var v = MemoAt(index);
         if (v is null || ReferenceEquals(v, Consumed)) throw No("memo get");
         if (ReferenceEquals(v, MemoNone)) return null;
+        if (ReferenceEquals(v, DateMark))
+        {
+            int at = Array.BinarySearch(_dateIndex, 0, _dates, (int)index);
+            if (at < 0) throw No("memo get");
+            return new DateTime(_dateTicks[at], DateTimeKind.Unspecified);
+        }
         MarkShared(v);
         return v;
     }
@@ -700,7 +723,8 @@ sealed class PickleObjectLoader
                 {
                     var dt = new DateTime(b, DateTimeKind.Unspecified);
                     ml.SetDate!(o, dt);
-                    memoOut[_recordMemoAt[i]] = dt;
+                    memoOut[_recordMemoAt[i]] = DateMark;
+                    MemoDate(_memoCount + _recordMemoAt[i], b);
                     break;
                 }
                 case RecNone: ml.Set(o, null); break;
