@@ -14,7 +14,8 @@ namespace Brine.Bench;
 /// and cycles, as Brine pickles (object mapper + pickle writer/reader), beside CPython's C pickle on the same data,
 /// MessagePack-CSharp (no references) and System.Text.Json with <see cref="ReferenceHandler.Preserve"/>.
 /// Usage: <c>snapshot [records] [graph-nodes]</c> (defaults 1,000,000 and 100,000); <c>snapshot splits [records]</c>
-/// times each stage of Brine's dump and load alone (where the time goes).
+/// times each stage of Brine's dump and load alone (where the time goes); <c>snapshot ab [records] [graph-nodes] [rounds] [filter]</c>
+/// alternates Brine's and MessagePack-CSharp's steps in one process (steadier ratios on a shared machine).
 /// </summary>
 public static class SnapshotBench
 {

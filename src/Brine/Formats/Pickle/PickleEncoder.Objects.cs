@@ -15,9 +15,9 @@ namespace Brine.Formats.Pickle;
 /// <remarks>
 /// It covers classes written member by member (no serialization callbacks, reference types), lists and arrays,
 /// enums and scalars (uncommon scalars go through the Node path one value at a time). Anything else (dictionaries,
-/// sets, tuples, structs, <see cref="IStateful"/>, <see cref="Node"/> members, callbacks) makes it give up before a byte
-/// reaches the output: output is held in memory until the pickle is complete, and the caller falls back to the
-/// token path. Iterative, like the rest of the encoder.
+/// sets, tuples, structs, <see cref="IStateful"/>, <see cref="Node"/> members, callbacks) makes it give up, and the
+/// caller falls back to the token path: a seekable output is written as the pickle goes and rewound on giving up;
+/// any other output is held in memory until the pickle is complete. Iterative, like the rest of the encoder.
 /// </remarks>
 sealed partial class PickleEncoder
 {
