@@ -14,7 +14,8 @@ namespace Brine.Bench;
 /// and cycles, as Brine pickles (object mapper + pickle writer/reader), beside CPython's C pickle on the same data,
 /// MessagePack-CSharp (no references) and System.Text.Json with <see cref="ReferenceHandler.Preserve"/>.
 /// Usage: <c>snapshot [records] [graph-nodes]</c> (defaults 1,000,000 and 100,000); <c>snapshot splits [records]</c>
-/// times each stage of Brine's dump and load alone (where the time goes).
+/// times each stage of Brine's dump and load alone (where the time goes); <c>snapshot ab [records] [graph-nodes] [rounds] [filter]</c>
+/// alternates Brine's and MessagePack-CSharp's steps in one process (steadier ratios on a shared machine).
 /// </summary>
 public static class SnapshotBench
 {
@@ -54,6 +55,9 @@ public static class SnapshotBench
     public static int Run(string[] args)
     {
         if (args.Length > 0 && args[0] == "splits") return Splits(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000);
+        if (args.Length > 0 && args[0] == "ab") return Alternate(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000,
+            args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100_000, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5,
+            args.Length > 4 ? args[4] : "");
         int records = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         int nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
         var dir = Directory.CreateTempSubdirectory("brine-snapshot-").FullName;
@@ -138,6 +142,52 @@ public static class SnapshotBench
         return 0;
     }
 
+    /// <summary>
+    /// Brine beside MessagePack-CSharp in one process, runs alternating (<c>snapshot ab [records] [graph-nodes] [rounds]</c>):
+    /// on a shared machine the ratio of medians of interleaved runs is steadier than figures taken minutes apart.
+    /// </summary>
+    /// <param name="only">Runs only the steps whose name contains this (e.g. "load Brine", for a profiler).</param>
+    static int Alternate(int records, int nodes, int rounds, string only)
+    {
+        var users = MakeUsers(records);
+        var graph = MakeGraph(nodes);
+        byte[] pickle = DumpObjects(users), mp = MessagePackSerializer.Serialize(users), gp = DumpObjects(graph);
+        Check(users, LoadObjects<List<User>>(pickle));
+        var steps = new (string name, Action run)[]
+        {
+            ("users dump Brine", () => DumpObjects(users)),
+            ("users dump MessagePack", () => MessagePackSerializer.Serialize(users)),
+            ("users dump Brine to Stream.Null", () => ObjectWriter.Write(Stream.Null, Pickle, users, Options)),
+            ("users load Brine", () => LoadObjects<List<User>>(pickle)),
+            ("users load MessagePack", () => MessagePackSerializer.Deserialize<List<User>>(mp)),
+            ("graph dump Brine", () => DumpObjects(graph)),
+            ("graph load Brine", () => LoadObjects<List<Person>>(gp)),
+        };
+        steps = steps.Where(s => s.name.Contains(only, StringComparison.Ordinal)).ToArray();
+        var times = steps.Select(_ => new List<double>()).ToArray();
+        var gcs = new int[steps.Length]; var pauses = new double[steps.Length]; var allocs = new long[steps.Length];
+        for (int round = -1; round < rounds; round++)
+            for (int i = 0; i < steps.Length; i++)
+            {
+                GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+                int g = GC.CollectionCount(0) + GC.CollectionCount(1) * 1000 + GC.CollectionCount(2) * 1000000;
+                var pause = GC.GetTotalPauseDuration(); long a = GC.GetTotalAllocatedBytes(true);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                steps[i].run();
+                double s = sw.Elapsed.TotalSeconds;
+                if (round < 0) continue;
+                times[i].Add(s);
+                gcs[i] = GC.CollectionCount(0) + GC.CollectionCount(1) * 1000 + GC.CollectionCount(2) * 1000000 - g;
+                pauses[i] += (GC.GetTotalPauseDuration() - pause).TotalSeconds;
+                allocs[i] = GC.GetTotalAllocatedBytes(true) - a;
+            }
+        double Med(int i) { var t = times[i].OrderBy(x => x).ToList(); return t[t.Count / 2]; }
+        for (int i = 0; i < steps.Length; i++)
+            Console.WriteLine($"{steps[i].name,-24} median {Med(i):F3} s  (min {times[i].Min():F3}); GC pause {pauses[i] / rounds:F3} s/run, last run gen2/1/0 {gcs[i] / 1000000}/{gcs[i] / 1000 % 1000}/{gcs[i] % 1000}, alloc {allocs[i] / 1e6:F0} MB");
+        if (only.Length == 0) Console.WriteLine($"MessagePack / Brine: dump {Med(1) / Med(0):F2}×, load {Med(4) / Med(3):F2}×");
+        return 0;
+    }
+
     // ---- (a) a million users ----
 
     static List<User> MakeUsers(int n)
@@ -165,12 +215,8 @@ public static class SnapshotBench
         return list;
     }
 
-    static byte[] DumpObjects(object value)
-    {
-        var ms = new MemoryStream();
-        ObjectWriter.Write(ms, Pickle, value, Options);
-        return ms.ToArray();
-    }
+    /// <summary>Brine's byte-array form, as MessagePack-CSharp's <c>Serialize</c> returns one.</summary>
+    static byte[] DumpObjects(object value) => ObjectWriter.ToBytes(Pickle, value, Options);
 
     static T LoadObjects<T>(byte[] pickle) => ObjectReader.ReadFrom<T>(new MemoryStream(pickle, false), Pickle, Options)!;
 

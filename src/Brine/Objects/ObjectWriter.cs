@@ -27,6 +27,21 @@ public static class ObjectWriter
         w.Finish();
     }
 
+    /// <summary>
+    /// <paramref name="value"/> in <paramref name="format"/> as one byte array, references kept (gathered in pooled
+    /// segments, then copied once into an array of the exact size).
+    /// </summary>
+    public static byte[] ToBytes(Format format, object? value, ObjectOptions? options = null, WriteOptions? writeOptions = null)
+    {
+        var buffer = new Brine.IO.SegmentBuffer();
+        try
+        {
+            Write(buffer, format, value, options, writeOptions);
+            return buffer.ToArray();
+        }
+        finally { buffer.Release(); }
+    }
+
     /// <summary>The object graph as a <see cref="Node"/> graph (shared objects become shared nodes).</summary>
     public static Node ToNode(object? value, ObjectOptions? options = null)
     {

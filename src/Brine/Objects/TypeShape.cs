@@ -41,6 +41,41 @@ sealed class MemberShape
     public Action<object, object?>? Set { get; init; }
     /// <summary>Index of the constructor parameter that sets this member, or -1.</summary>
     public int CtorIndex { get; set; } = -1;
+
+    internal MemberInfo? Info { get; init; }
+    internal Type? Owner { get; init; }
+    Delegate? _typedGet, _typedSet;
+
+    /// <summary>
+    /// A getter that returns the member as its own type <typeparamref name="T"/> (no box per call, for the direct pickle
+    /// paths); compiled on first use. Null when <typeparamref name="T"/> is not the member's type.
+    /// </summary>
+    public Func<object, T>? TypedGet<T>()
+    {
+        if (Type != typeof(T) || Info is null || Owner is null) return null;
+        if (_typedGet is Func<object, T> g) return g;
+        var o = Expression.Parameter(typeof(object));
+        Expression target = Owner.IsValueType ? Expression.Unbox(o, Owner) : Expression.Convert(o, Owner);
+        Expression access = Info is PropertyInfo p ? Expression.Property(target, p) : Expression.Field(target, (FieldInfo)Info);
+        var f = Expression.Lambda<Func<object, T>>(access, o).Compile();
+        _typedGet = f;
+        return f;
+    }
+
+    /// <summary>A setter taking <typeparamref name="T"/> unboxed, as <see cref="TypedGet{T}"/>. Null when the member is not a
+    /// writable <typeparamref name="T"/> of a class (readonly fields and struct members keep the boxing <see cref="Set"/>).</summary>
+    public Action<object, T>? TypedSet<T>()
+    {
+        if (Type != typeof(T) || Set is null || Info is null || Owner is null || Owner.IsValueType || Info is FieldInfo { IsInitOnly: true }) return null;
+        if (_typedSet is Action<object, T> s) return s;
+        var o = Expression.Parameter(typeof(object));
+        var v = Expression.Parameter(typeof(T));
+        Expression target = Expression.Convert(o, Owner);
+        Expression access = Info is PropertyInfo p ? Expression.Property(target, p) : Expression.Field(target, (FieldInfo)Info);
+        var f = Expression.Lambda<Action<object, T>>(Expression.Assign(access, v), o, v).Compile();
+        _typedSet = f;
+        return f;
+    }
 }
 
 /// <summary>
@@ -223,7 +258,7 @@ sealed class TypeShape
                 var name = dm?.Name ?? (naming == MemberNaming.SnakeCase ? SnakeCase(mi.Name) : mi.Name);
                 var shape = new MemberShape
                 {
-                    Name = name, ClrName = mi.Name, Type = memberType,
+                    Name = name, ClrName = mi.Name, Type = memberType, Info = mi, Owner = type,
                     Get = CompileGet(type, mi),
                     Set = CompileSet(type, mi),
                     CtorIndex = ctorIndex,

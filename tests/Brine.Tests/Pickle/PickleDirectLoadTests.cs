@@ -257,6 +257,107 @@ for p in (2, 3, 4, 5):
         }
     }
 
+    /// <summary>Scalar members only: records of it are parsed whole once the first has been built opcode by opcode.</summary>
+    public sealed class Rec
+    {
+        public long Id { get; set; }
+        public int Small { get; set; }
+        public string? Name { get; set; }
+        public double Score { get; set; }
+        public DateTime At { get; set; }
+    }
+
+    public sealed class RecWithFlag
+    {
+        public long Id { get; set; }
+        public bool Flag { get; set; }
+    }
+
+    public sealed class One { public int Value { get; set; } }
+
+    static readonly ObjectOptions Records = new()
+    {
+        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<RecWithFlag>("models.RecWithFlag").Allow<One>("models.One"),
+        Naming = MemberNaming.SnakeCase,
+    };
+
+    static long DirectRecords(byte[] bytes, Type type, ObjectOptions options)
+    {
+        using var r = new PickleReader(new MemoryStream(bytes));
+        new ObjectReader(options).Read(r, type);
+        Assert.Equal(1, r.DirectLoads);
+        return r.DirectRecords;
+    }
+
+    [Fact]
+    public void Records_parsed_whole_agree_with_the_Node_path()
+    {
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
+        var list = new List<object?>();
+        for (int i = 0; i < 6000; i++)
+            list.Add(new Rec
+            {
+                // Ints of every width (and beyond 32 bits, which the record form leaves to the opcodes), None and long
+                // strings, NaN and infinities, datetimes with microseconds; frames end inside some records.
+                Id = i % 97 == 5 ? (long)int.MaxValue + i : i % 89 == 3 ? -i * 1000L : i * 12345L,
+                Small = i % 7 == 0 ? -i : i % 300,
+                Name = i % 13 == 0 ? null : i % 101 == 0 ? new string('n', 300) : i % 17 == 0 ? "é😀 " + i : "name " + i,
+                Score = i % 50 == 0 ? double.NaN : i % 51 == 0 ? double.NegativeInfinity : i * 0.25,
+                At = start.AddTicks(i * 37_123_450L),
+            });
+        for (int i = 0; i < 2000; i++) list.Add(new One { Value = i * 31 });
+        for (int i = 0; i < 500; i++) list.Add(new RecWithFlag { Id = i, Flag = i % 2 == 0 });
+        var shared = (Rec)list[10]!;
+        list.Add(shared);   // a record fetched from the memo again
+        var bytes = Pickle(list, Records);
+        Assert.True(Same(bytes, typeof(List<object>), Records));
+        long whole = DirectRecords(bytes, typeof(List<object>), Records);
+        Assert.True(whole > 7000, $"{whole} records parsed whole");
+        var back = ObjectReader.ReadFrom<List<object>>(new MemoryStream(bytes), new PickleFormat(), Records)!;
+        Assert.Same(back[10], back[^1]);
+        Assert.Equal("é😀 17", ((Rec)back[17]).Name);
+        Assert.Equal(start.AddTicks(5 * 37_123_450L), ((Rec)back[5]).At);
+    }
+
+    [Fact]
+    public void Python_records_with_shared_strings_are_parsed_whole()
+    {
+        var pickle = Python.RunBytes("""
+import pickle, sys, types, datetime, dataclasses
+models = types.ModuleType("models")
+@dataclasses.dataclass
+class Rec:
+    id: int
+    small: int
+    name: object
+    score: float
+    at: datetime.datetime
+Rec.__module__ = "models"; models.Rec = Rec; sys.modules["models"] = models
+langs = ["en", "fr", "de"]
+t = datetime.datetime(2024, 2, 29, 13, 45, 7, 123456)
+shared_t = datetime.datetime(2020, 1, 1)
+# (shared_t is first written in full by a record parsed whole, then fetched from the memo by later ones)
+recs = [Rec(i, -i, langs[i % 3] if i % 4 else None, i / 3, shared_t if i % 10 == 3 else t + datetime.timedelta(seconds=i)) for i in range(3000)]
+for p in (2, 3, 4, 5):
+    b = pickle.dumps(recs, p)
+    sys.stdout.buffer.write(len(b).to_bytes(4, "little") + b)
+""");
+        for (int at = 0, protocol = 2; at < pickle.Length; protocol++)
+        {
+            int n = BitConverter.ToInt32(pickle, at);
+            var bytes = pickle.AsSpan(at + 4, n).ToArray();
+            at += 4 + n;
+            Assert.True(Same(bytes, typeof(List<Rec>), Records));
+            if (protocol >= 4) Assert.True(DirectRecords(bytes, typeof(List<Rec>), Records) > 2000);
+            var recs = ObjectReader.ReadFrom<List<Rec>>(new MemoryStream(bytes), new PickleFormat(), Records)!;
+            Assert.Equal("fr", recs[1].Name);
+            Assert.Null(recs[4].Name);
+            Assert.Equal(new DateTime(2020, 1, 1), recs[3].At);
+            Assert.Equal(new DateTime(2020, 1, 1), recs[23].At);
+            Assert.Equal(new DateTime(2024, 2, 29, 13, 45, 7).AddTicks(1234560).AddSeconds(20), recs[20].At);
+        }
+    }
+
     [Fact]
     public void Several_pickles_in_one_stream_each_take_their_own_path()
     {

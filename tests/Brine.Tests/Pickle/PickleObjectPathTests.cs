@@ -22,11 +22,33 @@ public class PickleObjectPathTests
     }
 
     public sealed class One { public int Value { get; set; } }
+
+    /// <summary>Scalar members only: written a whole record at a time once its class and keys are memoized.</summary>
+    public sealed class Flat
+    {
+        public long Id { get; set; }
+        public int Small { get; set; }
+        public string? Name { get; set; }
+        public double Score { get; set; }
+        public bool Ok { get; set; }
+        public DateTime At { get; set; }
+    }
     public sealed class Empty { }
+
+    /// <summary>References only: written a record at a time when its references are all to objects already written.</summary>
+    public sealed class Member
+    {
+        public long Id { get; set; }
+        public string Name { get; set; } = "";
+        public Member? Manager { get; set; }
+        public List<Member> Reports { get; set; } = new();
+        public List<Member?> Friends { get; set; } = new();
+        public object? Extra { get; set; }
+    }
 
     static readonly ObjectOptions Options = new()
     {
-        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty"),
+        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty").Allow<Flat>("models.Flat").Allow<Member>("models.Member"),
         Naming = MemberNaming.SnakeCase,
     };
 
@@ -53,7 +75,55 @@ public class PickleObjectPathTests
         return ms.ToArray();
     }
 
-    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback" };
+    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback", "flat", "late-fallback", "org" };
+
+    /// <summary>An org chart in preorder (managers are written before their reports) with friends among those before.</summary>
+    static List<Member> Org(int n)
+    {
+        var people = Enumerable.Range(0, n).Select(i => new Member { Id = i, Name = "P" + i }).ToList();
+        for (int i = 1; i < n; i++)
+        {
+            var m = people[(i - 1) / 4];
+            people[i].Manager = m;
+            m.Reports.Add(people[i]);
+        }
+        for (int k = 1; k < n; k++)
+        {
+            var p = people[k];
+            switch (k % 11)
+            {
+                case 0: p.Friends.Add(null); p.Friends.Add(people[k / 2]); break;        // None among the items
+                case 1: p.Friends = people[k - 1].Friends; break;                           // a list written before: a GET
+                case 3: p.Friends.Add(people[Math.Min(n - 1, k + 7)]); break;              // an object not written yet
+                case 4: p.Extra = p.Friends; p.Friends.Add(people[0]); break;              // the same new list twice
+                case 5: p.Extra = "text"; break;                                            // a string where object is declared
+                case 6: p.Extra = 42L; break;                                               // a box
+                case 7: p.Extra = p; break;                                                 // itself
+                default: for (int t = 0; t < k % 4; t++) p.Friends.Add(people[(k * 7 + t) % k]); break;
+            }
+        }
+        people[5].Friends = Enumerable.Range(0, 1200).Select(i => (Member?)people[i % 5]).ToList();   // a long list
+        return people;
+    }
+
+    static List<object?> FlatRecords(int n)
+    {
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
+        // 300 strings first, so the class and key memo indices need LONG_BINGET.
+        var list = Enumerable.Range(0, 300).Select(i => (object?)("s" + i)).ToList();
+        for (int i = 0; i < n; i++)
+            list.Add(new Flat
+            {
+                Id = i % 97 == 5 ? (long)int.MaxValue + i : i % 89 == 3 ? -i * 1000L : i * 12345L,
+                Small = i % 7 == 0 ? -i : i % 300,
+                Name = i % 13 == 0 ? null : i % 101 == 0 ? new string('n', 86) : i % 17 == 0 ? "é😀 " + i : "name " + i,
+                Score = i % 50 == 0 ? double.NaN : i % 51 == 0 ? double.NegativeInfinity : i * 0.25,
+                Ok = i % 3 == 0,
+                At = i % 211 == 7 ? new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(i) : start.AddTicks(i * 37_123_457L),
+            });
+        for (int i = 0; i < 3000; i++) list.Add(new One { Value = i * 31 });
+        return list;
+    }
 
     static object? Make(string name)
     {
@@ -88,6 +158,20 @@ public class PickleObjectPathTests
                 return new List<object?> { new string('a', 70_000), new string('é', 200), Enumerable.Range(0, 3001).Cast<object?>().ToList(), Enumerable.Range(0, 1000).ToArray(), new byte[100_000] };
             case "empty":
                 return new List<Rec>();
+            case "flat":
+                return FlatRecords(20_000);
+            case "late-fallback":
+            {
+                // More than a megabyte written before the set that makes the direct path give up.
+                var list = FlatRecords(30_000);
+                list.Add(new HashSet<int> { 1 });
+                return list;
+            }
+            case "org":
+            {
+                var org = Org(5000);
+                return new List<object?> { org[0], org, org[3].Friends };
+            }
             case "fallback":
                 return new List<object?> { new Rec { Extra = new Dictionary<string, int> { ["a"] = 1 } }, new HashSet<int> { 1 } };
         }
@@ -104,6 +188,83 @@ public class PickleObjectPathTests
             var actual = DirectPath(Make(name), protocol);
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name}, protocol {protocol}: {expected.Length} vs {actual.Length} bytes, first difference at {expected.AsSpan().CommonPrefixLength(actual)}");
         }
+    }
+
+    /// <summary>A stream that cannot seek: the direct path holds the pickle until it is complete.</summary>
+    sealed class ForwardOnly(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    }
+
+    [Theory]
+    [InlineData("flat")]
+    [InlineData("late-fallback")]
+    [InlineData("fallback")]
+    public void Direct_path_to_a_forward_only_stream_writes_the_same_bytes(string name)
+    {
+        var expected = TokenPath(Make(name), 4);
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(new ForwardOnly(ms), leaveOpen: true))
+        {
+            ObjectWriter.Write(w, Make(name), Options);
+            w.Finish();
+        }
+        Assert.True(expected.AsSpan().SequenceEqual(ms.ToArray()), $"{name}: {expected.Length} vs {ms.Length} bytes");
+    }
+
+    [Fact]
+    public void A_fallback_after_earlier_pickles_keeps_them()
+    {
+        // Two values in one stream: the second gives up after writing (and flushing) part of itself.
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(ms, leaveOpen: true))
+        {
+            ObjectWriter.Write(w, Make("flat"), Options);
+            ObjectWriter.Write(w, Make("late-fallback"), Options);
+            w.Finish();
+        }
+        var expected = TokenPath(Make("flat"), 4).Concat(TokenPath(Make("late-fallback"), 4)).ToArray();
+        Assert.True(expected.AsSpan().SequenceEqual(ms.ToArray()));
+    }
+
+    [Theory]
+    [InlineData("flat")]
+    [InlineData("late-fallback")]
+    [InlineData("org")]
+    [InlineData("empty")]
+    public void ToBytes_gives_the_bytes_written_to_a_stream(string name)
+    {
+        var ms = new MemoryStream();
+        ObjectWriter.Write(ms, new PickleFormat(), Make(name), Options);
+        Assert.True(ms.ToArray().AsSpan().SequenceEqual(ObjectWriter.ToBytes(new PickleFormat(), Make(name), Options)));
+        // Any format: JSON through the token path.
+        var json = new MemoryStream();
+        ObjectWriter.Write(json, new Brine.Formats.Json.JsonFormat(), Make("users"), Options);
+        Assert.Equal(json.ToArray(), ObjectWriter.ToBytes(new Brine.Formats.Json.JsonFormat(), Make("users"), Options));
+    }
+
+    [Fact]
+    public void An_error_after_a_megabyte_leaves_the_output_as_it_was()
+    {
+        // A type neither path can write, after more than a megabyte the direct path has already passed to the stream.
+        var list = FlatRecords(30_000);
+        list.Add(new int[2, 2]);
+        var ms = new MemoryStream();
+        ms.Write([1, 2, 3]);
+        using var w = new PickleWriter(ms, leaveOpen: true);
+        var direct = Assert.ThrowsAny<Exception>(() => ObjectWriter.Write(w, list, Options));
+        Assert.Equal([1, 2, 3], ms.ToArray());
+        var token = Assert.ThrowsAny<Exception>(() => TokenPath(list, 4));
+        Assert.Equal(token.GetType(), direct.GetType());
     }
 
     [Fact]

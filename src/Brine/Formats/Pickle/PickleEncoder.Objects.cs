@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections;
 using Brine.Model;
 using Brine.Objects;
@@ -14,9 +15,9 @@ namespace Brine.Formats.Pickle;
 /// <remarks>
 /// It covers classes written member by member (no serialization callbacks, reference types), lists and arrays,
 /// enums and scalars (uncommon scalars go through the Node path one value at a time). Anything else (dictionaries,
-/// sets, tuples, structs, <see cref="IStateful"/>, <see cref="Node"/> members, callbacks) makes it give up before a byte
-/// reaches the output: output is held in memory until the pickle is complete, and the caller falls back to the
-/// token path. Iterative, like the rest of the encoder.
+/// sets, tuples, structs, <see cref="IStateful"/>, <see cref="Node"/> members, callbacks) makes it give up, and the
+/// caller falls back to the token path: a seekable output is written as the pickle goes and rewound on giving up;
+/// any other output is held in memory until the pickle is complete. Iterative, like the rest of the encoder.
 /// </remarks>
 sealed partial class PickleEncoder
 {
@@ -28,6 +29,35 @@ sealed partial class PickleEncoder
         public int GlobalMemo = -1;
         public required Node[] Keys;
         public required int[] KeyMemo;
+        /// <summary>Per member: how its declared type is written; the typed getters read it without a box.</summary>
+        public required MemberWrite[] Writes;
+        /// <summary>Whether <see cref="WriteRecord"/> may write its instances (it has members).</summary>
+        public bool Flat;
+        /// <summary>
+        /// Once the class global and every key are in the memo, the bytes that are the same for every instance:
+        /// GET class, EMPTY_TUPLE NEWOBJ MEMOIZE EMPTY_DICT MEMOIZE [MARK], and each key's GET.
+        /// </summary>
+        public byte[]? Prefix;
+        public byte[][]? KeyGets;
+        public int FixedBytes;
+    }
+
+    enum WriteKind : byte { Any, String, Int64, Int32, Double, Bool, DateTime }
+
+    readonly struct MemberWrite(WriteKind kind, Delegate get)
+    {
+        public readonly WriteKind Kind = kind;
+        public readonly Delegate Get = get;
+    }
+
+    static MemberWrite WriteOf(MemberShape m)
+    {
+        if (m.TypedGet<long>() is { } l) return new(WriteKind.Int64, l);
+        if (m.TypedGet<int>() is { } i) return new(WriteKind.Int32, i);
+        if (m.TypedGet<double>() is { } d) return new(WriteKind.Double, d);
+        if (m.TypedGet<bool>() is { } b) return new(WriteKind.Bool, b);
+        if (m.TypedGet<DateTime>() is { } t) return new(WriteKind.DateTime, t);
+        return new(m.Type == typeof(string) ? WriteKind.String : WriteKind.Any, m.Get);
     }
 
     sealed class Unsupported : Exception;
@@ -40,8 +70,12 @@ sealed partial class PickleEncoder
         public int Index, Count;
     }
 
-    readonly Dictionary<object, int> _objectMemo = new(ReferenceEqualityComparer.Instance);
+    readonly IdentityMap _objectMemo = new();
     readonly Dictionary<Type, ClassPlan?> _plans = new();
+    /// <summary>Shapes by runtime type for this pickle (the shared cache hashes a (type, naming) pair per call).</summary>
+    readonly Dictionary<Type, TypeShape> _shapes = new();
+    Type? _lastClass;
+    ClassPlan? _lastPlan;
     ObjFrame[] _frames = new ObjFrame[16];
     int _depth;
     int _datetimeMemo;
@@ -55,10 +89,14 @@ sealed partial class PickleEncoder
     {
         if (_proto < 4 || _bufferCallback is not null) return false;
         _memo.Clear(); _memoSize = 0; _synthetic.Clear(); _interned.Clear(); _globals.Clear(); _utc = null;
-        _objectMemo.Clear(); _plans.Clear(); _depth = 0; _datetimeMemo = -1;
+        _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _depth = 0; _datetimeMemo = -1;
         _objectOptions = options;
+        // A seekable output is written as the pickle goes (a path that gives up seeks back to where it started, and the
+        // token path then writes the same bytes over them); any other output is held in memory until the pickle is complete.
+        long origin = -1, length = -1;
+        if (CanRewind(_output)) { Flush(); origin = _output.Position; length = _output.Length; }
         int start = _len;
-        _hold = true;
+        _hold = origin < 0;
         try
         {
             WriteByte(PROTO); WriteByte((byte)_proto);
@@ -68,20 +106,38 @@ sealed partial class PickleEncoder
             WriteByte(STOP);
             CommitFrame();
         }
-        catch (Unsupported)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Unsupported: the token path writes the pickle instead; any other error leaves the output as it found it.
             _len = start; _frameStart = -1;
-            return false;
+            if (origin >= 0 && _output.Position != origin)
+            {
+                _output.Position = origin;
+                // Written at the end: cut what was written, so nothing of it is left should the token path fail too.
+                if (length == origin)
+                {
+                    try { _output.SetLength(origin); }
+                    catch (NotSupportedException) { }
+                }
+            }
+            if (e is Unsupported) return false;
+            throw;
         }
         finally
         {
             _hold = false; _framing = false;
-            _objectMemo.Clear(); _plans.Clear(); _work.Clear();
+            _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _work.Clear();
             Array.Clear(_frames, 0, _frames.Length);
             _objectOptions = ObjectOptions.Default;
         }
         Flush();
         return true;
+    }
+
+    static bool CanRewind(Stream s)
+    {
+        try { return s.CanSeek && s.Position >= 0 && s.Length >= 0; }
+        catch (NotSupportedException) { return false; }
     }
 
     /// <summary>A memo slot for a value no one can refer to again (fresh, unshared): the index and MEMOIZE, no table entry.</summary>
@@ -107,14 +163,14 @@ sealed partial class PickleEncoder
                     if (plan.KeyMemo[i] >= 0) WriteGet(plan.KeyMemo[i]);
                     else if (_memo.TryGetValue(plan.Keys[i], out var k)) { plan.KeyMemo[i] = k; WriteGet(k); }
                     else { SaveString((string)plan.Keys[i].Value!); MemoPut(plan.Keys[i]); plan.KeyMemo[i] = _memo[plan.Keys[i]]; }
-                    var value = plan.Shape.Members[i].Get(f.Value);
                     // (SaveObjectValue may grow the frame array: f is not used after it.)
-                    SaveObjectValue(value);
+                    SaveMember(plan.Writes[i], f.Value);
                     continue;
                 }
                 _depth--;
                 WriteByte(f.Count == 1 ? SETITEM : SETITEMS);
                 WriteByte(BUILD);
+                if (plan.Flat && plan.Prefix is null) PrepareRecord(plan);
                 f = default;
             }
             else
@@ -130,6 +186,8 @@ sealed partial class PickleEncoder
                         WriteByte(MARK);
                     }
                     f.Index = i + 1;
+                    // The next item's memo probe is a cache miss on a large graph: start it while this one is written.
+                    if (i + 1 < f.Count && items[i + 1] is { } next) _objectMemo.Prefetch(next);
                     SaveObjectValue(items[i]);   // may grow the frame array: f is not used after it
                     continue;
                 }
@@ -139,6 +197,39 @@ sealed partial class PickleEncoder
                 f = default;
             }
         }
+    }
+
+    /// <summary>One member value, read by its typed getter: the bytes <see cref="SaveObjectValue"/> writes for its box.</summary>
+    void SaveMember(in MemberWrite w, object owner)
+    {
+        switch (w.Kind)
+        {
+            case WriteKind.Int64: OpcodeBoundary(); SaveInt(((Func<object, long>)w.Get)(owner)); return;
+            case WriteKind.Int32: OpcodeBoundary(); SaveInt(((Func<object, int>)w.Get)(owner)); return;
+            case WriteKind.Double: OpcodeBoundary(); SaveFloat(((Func<object, double>)w.Get)(owner)); return;
+            case WriteKind.Bool: OpcodeBoundary(); SaveBool(((Func<object, bool>)w.Get)(owner)); return;
+            case WriteKind.DateTime:
+            {
+                var dt = ((Func<object, DateTime>)w.Get)(owner);
+                if (dt.Kind == DateTimeKind.Unspecified) { OpcodeBoundary(); SaveNaiveDateTime(dt); }
+                else SaveObjectValue(dt);
+                return;
+            }
+            case WriteKind.String:
+            {
+                OpcodeBoundary();
+                if (((Func<object, object?>)w.Get)(owner) is string s) { SaveString(s); MemoNext(); }
+                else WriteByte(NONE);
+                return;
+            }
+            default: SaveObjectValue(((Func<object, object?>)w.Get)(owner)); return;
+        }
+    }
+
+    TypeShape ShapeOf(Type type)
+    {
+        if (!_shapes.TryGetValue(type, out var shape)) _shapes[type] = shape = TypeShape.Of(type, _objectOptions.Naming);
+        return shape;
     }
 
     void PushFrame(ObjFrame f)
@@ -162,12 +253,19 @@ sealed partial class PickleEncoder
             case DateTime dt when dt.Kind == DateTimeKind.Unspecified: SaveNaiveDateTime(dt); return;
         }
         var type = v.GetType();
-        var shape = TypeShape.Of(type, _objectOptions.Naming);
+        if (type == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
+        var shape = ShapeOf(type);
         switch (shape.Kind)
         {
             case ShapeKind.Scalar: SaveScalarNode(v); return;
             case ShapeKind.Enum: SaveString(v.ToString()!); MemoNext(); return;
-            case ShapeKind.Object when !type.IsValueType: SaveClassInstance(v, type); return;
+            case ShapeKind.Object when !type.IsValueType:
+            {
+                var plan = PlanOf(type);
+                (_lastClass, _lastPlan) = (type, plan);
+                SaveClassInstance(v, plan);
+                return;
+            }
             case ShapeKind.List or ShapeKind.Array when v is IList list: SaveObjectList(v, list); return;
             default: throw new Unsupported();
         }
@@ -184,24 +282,29 @@ sealed partial class PickleEncoder
 
     void SaveObjectList(object v, IList list)
     {
-        if (_objectMemo.TryGetValue(v, out var idx)) { WriteGet(idx); return; }
+        int idx = _objectMemo.GetOrAdd(v, _memoSize);
+        if (idx >= 0) { WriteGet(idx); return; }
         WriteByte(EMPTY_LIST);
-        _objectMemo[v] = _memoSize;
         MemoNext();
+        // Its items may all be objects to remember: make room at once rather than rehash every doubling.
+        if (list.Count > 16) _objectMemo.Reserve(list.Count);
         if (list.Count > 0) PushFrame(new ObjFrame { Value = v, Items = list, Count = list.Count });
     }
 
-    void SaveClassInstance(object v, Type type)
+    void SaveClassInstance(object v, ClassPlan plan)
     {
-        if (_objectMemo.TryGetValue(v, out var idx)) { WriteGet(idx); return; }
-        var plan = PlanOf(type);
+        // Once the class global is memoized, nothing is memoized between here and NEWOBJ: one probe finds or adds.
+        bool added = plan.GlobalMemo >= 0;
+        int idx = added ? _objectMemo.GetOrAdd(v, _memoSize) : _objectMemo.TryGetValue(v, out var i) ? i : -1;
+        if (idx >= 0) { WriteGet(idx); return; }
+        if (plan.Prefix is not null && WriteRecord(v, plan)) return;
         // NEWOBJ of the class with no arguments (CPython's object.__reduce_ex__), memoized before its state so cycles work.
         OpcodeBoundary();
         SaveCachedGlobal(ref plan.GlobalMemo, plan.Global);
         OpcodeBoundary();
         WriteByte(EMPTY_TUPLE);
         WriteByte(NEWOBJ);
-        _objectMemo[v] = _memoSize;
+        if (!added) _objectMemo.GetOrAdd(v, _memoSize);
         MemoNext();
         if (plan.Keys.Length == 0) return;
         // The state: a fresh dict of the members, then BUILD (written when the frame ends).
@@ -227,12 +330,13 @@ sealed partial class PickleEncoder
     ClassPlan PlanOf(Type type)
     {
         if (_plans.TryGetValue(type, out var plan)) return plan ?? throw new Unsupported();
-        var shape = TypeShape.Of(type, _objectOptions.Naming);
+        var shape = ShapeOf(type);
         var tag = _objectOptions.Types.NameOf(type);
         bool ok = shape.OnSerializing.Length == 0 && shape.OnSerialized.Length == 0 && shape.Members.Length < BatchSize
             && SplitClassName(tag) is { } cls && tag is not ("datetime.timedelta" or "datetime.timezone" or "builtins.complex")
             && shape.Members.All(m => m.Name != "__args__");
         if (!ok) { _plans[type] = null; throw new Unsupported(); }
+        var writes = shape.Members.Select(WriteOf).ToArray();
         var (module, name) = SplitClassName(tag)!.Value;
         _plans[type] = plan = new ClassPlan
         {
@@ -240,8 +344,215 @@ sealed partial class PickleEncoder
             Global = Global(module, name),
             Keys = shape.Members.Select(m => Interned('a', m.Name)).ToArray(),
             KeyMemo = shape.Members.Select(_ => -1).ToArray(),
+            Writes = writes,
+            Flat = writes.Length > 0,
         };
         return plan;
+    }
+
+    // ---- whole records ----
+    // A record of scalars, once its class and keys are memoized, is the same bytes every time but for the values: it
+    // is written in one go when it fits in the open frame (then none of the opcode boundaries inside it can end the
+    // frame, so the frames fall where the member-by-member path puts them).
+
+    void PrepareRecord(ClassPlan plan)
+    {
+        if (plan.GlobalMemo < 0 || plan.KeyMemo.Any(k => k < 0)) return;
+        if (plan.Writes.Any(w => w.Kind == WriteKind.DateTime) && _datetimeMemo < 0) return;
+        var prefix = new List<byte>(GetBytes(plan.GlobalMemo)) { EMPTY_TUPLE, NEWOBJ, MEMOIZE, EMPTY_DICT, MEMOIZE };
+        if (plan.Keys.Length > 1) prefix.Add(MARK);
+        plan.KeyGets = plan.KeyMemo.Select(GetBytes).ToArray();
+        int fixedBytes = prefix.Count + plan.KeyGets.Sum(k => k.Length) + 2;
+        foreach (var w in plan.Writes)
+            fixedBytes += w.Kind switch { WriteKind.Bool => 1, WriteKind.String => 3, WriteKind.DateTime => 5 + 12 + 5, _ => 9 };
+        plan.FixedBytes = fixedBytes;
+        _datetimeGet = _datetimeMemo >= 0 ? GetBytes(_datetimeMemo) : [];
+        plan.Prefix = prefix.ToArray();
+    }
+
+    byte[] _datetimeGet = [];
+    long[] _recordValues = new long[8];
+    string?[] _recordStrings = new string?[8];
+    /// <summary>Per member of the record being written: a new list (its items' memo indices are in _recordItems).</summary>
+    IList?[] _recordRefs = new IList?[8];
+    int[] _recordItems = new int[64];
+
+    /// <summary>The bytes <see cref="WriteGet"/> writes for <paramref name="index"/> (protocol 4 and up).</summary>
+    static byte[] GetBytes(int index) => index < 256 ? [BINGET, (byte)index]
+        : [LONG_BINGET, (byte)index, (byte)(index >> 8), (byte)(index >> 16), (byte)(index >> 24)];
+
+    /// <summary>
+    /// Writes the state of <paramref name="v"/> (after its NEWOBJ) in one go. False, with nothing written, when a value
+    /// needs the general path (an int beyond 32 bits, a long string, a datetime with a kind) or the frame is nearly full.
+    /// </summary>
+    bool WriteRecord(object v, ClassPlan plan)
+    {
+        var writes = plan.Writes;
+        int n = writes.Length;
+        if (_recordValues.Length < n) { _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n]; }
+        var values = _recordValues;
+        var strings = _recordStrings;
+        var refs = _recordRefs;
+        int items = 0;
+        long bound = plan.FixedBytes;
+        for (int i = 0; i < n; i++)
+        {
+            var w = writes[i];
+            switch (w.Kind)
+            {
+                case WriteKind.Int64:
+                {
+                    long x = ((Func<object, long>)w.Get)(v);
+                    if (x is < int.MinValue or > int.MaxValue) return false;
+                    values[i] = x;
+                    break;
+                }
+                case WriteKind.Int32: values[i] = ((Func<object, int>)w.Get)(v); break;
+                case WriteKind.Double: values[i] = BitConverter.DoubleToInt64Bits(((Func<object, double>)w.Get)(v)); break;
+                case WriteKind.Bool: values[i] = ((Func<object, bool>)w.Get)(v) ? 1 : 0; break;
+                case WriteKind.DateTime:
+                {
+                    var dt = ((Func<object, DateTime>)w.Get)(v);
+                    if (dt.Kind != DateTimeKind.Unspecified) return false;
+                    values[i] = dt.Ticks;
+                    break;
+                }
+                case WriteKind.String:
+                {
+                    var s = (string?)((Func<object, object?>)w.Get)(v);
+                    if (s is not null && s.Length > 0xff / 3) return false;
+                    strings[i] = s;
+                    bound += s is null ? 0 : 3 * s.Length;
+                    break;
+                }
+                default:
+                {
+                    // A reference: None, an object or list written before (a GET), or a new list of such (short).
+                    var o = ((Func<object, object?>)w.Get)(v);
+                    refs[i] = null;
+                    if (o is null) { values[i] = -1; bound += 1; break; }
+                    if (o is string or ValueType) return false;
+                    if (_objectMemo.TryGetValue(o, out int idx)) { values[i] = idx; bound += 5; break; }
+                    if (o is not IList list || list.Count >= BatchSize || ShapeOf(o.GetType()).Kind is not (ShapeKind.List or ShapeKind.Array)) return false;
+                    for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], o)) return false;
+                    int count = list.Count, start = items;
+                    if (_recordItems.Length < items + count) Array.Resize(ref _recordItems, Math.Max(items + count, _recordItems.Length * 2));
+                    for (int j = 0; j < count; j++)
+                    {
+                        var item = list[j];
+                        if (item is null) { _recordItems[items++] = -1; continue; }
+                        if (item is string or ValueType || !_objectMemo.TryGetValue(item, out int ii)) return false;
+                        _recordItems[items++] = ii;
+                    }
+                    values[i] = start;
+                    refs[i] = list;
+                    bound += 4 + 5L * count;
+                    break;
+                }
+            }
+        }
+        bound += _datetimeGet.Length * n;
+        if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) { Array.Clear(strings); Array.Clear(refs); return false; }
+
+        Reserve((int)bound);
+        var buf = _buf;
+        int p = _len;
+        plan.Prefix!.CopyTo(buf, p); p += plan.Prefix!.Length;
+        _memoSize += 2;
+        for (int i = 0; i < n; i++)
+        {
+            var key = plan.KeyGets![i];
+            if (key.Length == 2) { buf[p] = key[0]; buf[p + 1] = key[1]; p += 2; }
+            else { key.CopyTo(buf, p); p += key.Length; }
+            long x = values[i];
+            switch (writes[i].Kind)
+            {
+                case WriteKind.Int64 or WriteKind.Int32:
+                    if (x is >= 0 and < 256) { buf[p] = BININT1; buf[p + 1] = (byte)x; p += 2; }
+                    else if (x is >= 0 and < 65536) { buf[p] = BININT2; BinaryPrimitives.WriteUInt16LittleEndian(buf.AsSpan(p + 1), (ushort)x); p += 3; }
+                    else { buf[p] = BININT; BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(p + 1), (int)x); p += 5; }
+                    break;
+                case WriteKind.Double:
+                {
+                    // As SaveFloat: .NET's NaN has the sign bit set, Python's does not.
+                    if (x == BitConverter.DoubleToInt64Bits(double.NaN)) x = 0x7FF8_0000_0000_0000;
+                    buf[p] = BINFLOAT; BinaryPrimitives.WriteInt64BigEndian(buf.AsSpan(p + 1), x); p += 9;
+                    break;
+                }
+                case WriteKind.Bool: buf[p++] = x != 0 ? NEWTRUE : NEWFALSE; break;
+                case WriteKind.DateTime:
+                {
+                    if (_datetimeGet.Length == 2) { buf[p] = _datetimeGet[0]; buf[p + 1] = _datetimeGet[1]; p += 2; }
+                    else { _datetimeGet.CopyTo(buf, p); p += _datetimeGet.Length; }
+                    p = WriteDateState(buf, p, new DateTime(x));
+                    buf[p++] = MEMOIZE; buf[p++] = TUPLE1; buf[p++] = MEMOIZE; buf[p++] = REDUCE; buf[p++] = MEMOIZE;
+                    _memoSize += 3;
+                    break;
+                }
+                case WriteKind.Any:
+                    if (refs[i] is { } list)
+                    {
+                        // As SaveObjectList: EMPTY_LIST, memoized, then its items (GETs) in one batch.
+                        buf[p++] = EMPTY_LIST;
+                        _objectMemo.GetOrAdd(list, _memoSize);
+                        buf[p++] = MEMOIZE;
+                        _memoSize++;
+                        int count = list.Count;
+                        if (count > 16) _objectMemo.Reserve(count);
+                        if (count > 1) buf[p++] = MARK;
+                        for (int j = 0; j < count; j++)
+                        {
+                            int ii = _recordItems[(int)x + j];
+                            if (ii < 0) buf[p++] = NONE; else p = PutGet(buf, p, ii);
+                        }
+                        if (count == 1) buf[p++] = APPEND;
+                        else if (count > 1) buf[p++] = APPENDS;
+                        refs[i] = null;
+                    }
+                    else if (x < 0) buf[p++] = NONE;
+                    else p = PutGet(buf, p, (int)x);
+                    break;
+                default:
+                    if (strings[i] is { } s)
+                    {
+                        int len = System.Text.Encoding.UTF8.GetBytes(s, buf.AsSpan(p + 2));
+                        buf[p] = SHORT_BINUNICODE; buf[p + 1] = (byte)len;
+                        p += 2 + len;
+                        buf[p++] = MEMOIZE;
+                        _memoSize++;
+                        strings[i] = null;
+                    }
+                    else buf[p++] = NONE;
+                    break;
+            }
+        }
+        buf[p++] = n == 1 ? SETITEM : SETITEMS;
+        buf[p++] = BUILD;
+        _len = p;
+        return true;
+    }
+
+    /// <summary>The bytes of <see cref="WriteGet"/> (protocol 4 and up) at <paramref name="p"/>; the new end.</summary>
+    static int PutGet(byte[] b, int p, int index)
+    {
+        if (index < 256) { b[p] = BINGET; b[p + 1] = (byte)index; return p + 2; }
+        b[p] = LONG_BINGET;
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(p + 1), index);
+        return p + 5;
+    }
+
+    /// <summary>SHORT_BINBYTES of a naive datetime's 10-byte state (as <see cref="SaveNaiveDateTime"/>); the new end.</summary>
+    static int WriteDateState(byte[] b, int p, DateTime dt)
+    {
+        // The date in one calendar computation (Year, Month and Day would make three); the time from the ticks.
+        dt.Deconstruct(out int year, out int month, out int day);
+        long ticks = dt.Ticks % TimeSpan.TicksPerDay;
+        int secs = (int)(ticks / TimeSpan.TicksPerSecond), us = (int)(ticks % TimeSpan.TicksPerSecond / 10);
+        b[p] = SHORT_BINBYTES; b[p + 1] = 10;
+        b[p + 2] = (byte)(year >> 8); b[p + 3] = (byte)year; b[p + 4] = (byte)month; b[p + 5] = (byte)day;
+        b[p + 6] = (byte)(secs / 3600); b[p + 7] = (byte)(secs / 60 % 60); b[p + 8] = (byte)(secs % 60);
+        b[p + 9] = (byte)(us >> 16); b[p + 10] = (byte)(us >> 8); b[p + 11] = (byte)us;
+        return p + 12;
     }
 
     /// <summary>A naive datetime as <see cref="SaveTimestamp"/> writes it: datetime.datetime(state bytes) by REDUCE.</summary>

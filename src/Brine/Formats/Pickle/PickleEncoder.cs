@@ -141,7 +141,9 @@ sealed partial class PickleEncoder
     void Flush()
     {
         if (_len == 0) return;
-        _output.Write(_buf, 0, _len);
+        // A segment buffer (ObjectWriter.ToBytes) takes the buffer itself and gives a pooled one back: no copy.
+        if (_output is Brine.IO.SegmentBuffer segments && _len >= FlushAt) _buf = segments.Adopt(_buf, _len);
+        else _output.Write(_buf, 0, _len);
         _len = 0;
     }
 

@@ -57,6 +57,19 @@ sealed class PickleInput
     /// <summary>True when no byte is left.</summary>
     public bool AtEnd => !Ensure(1);
 
+    /// <summary>Up to <paramref name="max"/> of the next bytes without taking them (fewer only at the end of the stream).</summary>
+    public ReadOnlySpan<byte> PeekUpTo(int max)
+    {
+        Ensure(max);
+        return _buf.AsSpan(_pos, Math.Min(max, _len - _pos));
+    }
+
+    /// <summary>Takes <paramref name="n"/> bytes already seen through <see cref="PeekUpTo"/>.</summary>
+    public void Skip(int n) => _pos += n;
+
+    /// <summary>The next byte without taking it, or -1 at the end.</summary>
+    public int PeekByte() => Ensure(1) ? _buf[_pos] : -1;
+
     /// <summary>The next byte, or -1 at the end.</summary>
     public int ReadByte() => Ensure(1) ? _buf[_pos++] : -1;
 

@@ -69,10 +69,21 @@ sealed class PickleObjectLoader
     readonly ReadOptions _readOptions;
     readonly ObjectOptions _options;
     readonly Func<Type, TypeShape> _shapeOf;
-    readonly List<object?> _stack = new();
+    // The value stack: a reference per slot, and beside it the bits of an unboxed long, double or naive DateTime (the
+    // reference is then one of the Typed marks). A record's id and timestamp go from the input to its setter unboxed;
+    // anything else that takes a slot gets the boxed value (Boxed).
+    object?[] _refs = new object?[64];
+    long[] _bits = new long[64];
+    int _sp;
+    sealed class Typed;
+    static readonly Typed LongMark = new(), DoubleMark = new(), DateMark = new();
     readonly List<int> _marks = new();
-    object?[] _memo = new object?[256];
+    // The memo in chunks: no copy of a huge array as it grows, and nothing allocated for indices a pickle does not use.
+    const int MemoChunkBits = 10, MemoChunk = 1 << MemoChunkBits;
+    object?[]?[] _memo = new object?[]?[16];
     int _memoCount;
+    /// <summary>One past the highest index ever stored: slots from here on are all empty.</summary>
+    long _memoHigh;
     /// <summary>Class names the caller's static types answer to (as the Node path accepts them without a registration); null value = ambiguous.</summary>
     readonly Dictionary<string, Type?> _static = new(StringComparer.Ordinal);
     readonly HashSet<Type> _walked = new();
@@ -85,7 +96,8 @@ sealed class PickleObjectLoader
     public PickleObjectLoader(PickleInput input, ReadOptions readOptions, ObjectOptions options, Func<Type, TypeShape> shapeOf, long sizeHint = 0)
     {
         _in = input; _readOptions = readOptions; _options = options; _shapeOf = shapeOf;
-        if (sizeHint > 12 * 256) _memo = new object?[Math.Min(sizeHint / 12, 1 << 24)];
+        // (sizeHint: a pickle of records memoizes about one value per dozen bytes.)
+        if (sizeHint > 12 * MemoChunk) _memo = new object?[]?[Math.Min(sizeHint / 12 / MemoChunk + 1, (1 << 26) / MemoChunk + 1)];
     }
 
     static Fallback No(string why) => new(why);
@@ -110,92 +122,111 @@ sealed class PickleObjectLoader
                 case PickleOpcodes.PROTO: if (Take(1)[0] > PickleOpcodes.HighestProtocol) throw No("protocol"); break;
                 case PickleOpcodes.FRAME: if (BinaryPrimitives.ReadUInt64LittleEndian(Take(8)) > (ulong)_readOptions.MaxValueBytes) throw No("frame"); break;
                 case PickleOpcodes.STOP: return To(Pop(), root);
-                case PickleOpcodes.MARK: _marks.Add(_stack.Count); break;
+                case PickleOpcodes.MARK: _marks.Add(_sp); break;
                 case PickleOpcodes.POP:
-                    if (_stack.Count > Floor) _stack.RemoveAt(_stack.Count - 1);
+                    if (_sp > Floor) _refs[--_sp] = null;
                     else if (_marks.Count > 0) PopMark();
                     else throw No("underflow");
                     break;
                 case PickleOpcodes.POP_MARK: PopMark(); break;
-                case PickleOpcodes.DUP: { var v = Top(); MarkShared(v); _stack.Add(v); break; }
-                case PickleOpcodes.NONE: _stack.Add(null); break;
-                case PickleOpcodes.NEWTRUE: _stack.Add(True); break;
-                case PickleOpcodes.NEWFALSE: _stack.Add(False); break;
-                case PickleOpcodes.BININT: _stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(Take(4))); break;
-                case PickleOpcodes.BININT1: _stack.Add((long)Take(1)[0]); break;
-                case PickleOpcodes.BININT2: _stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2))); break;
+                case PickleOpcodes.DUP: { var v = Top(); MarkShared(v); Push(v); break; }
+                case PickleOpcodes.NONE: Push(null); break;
+                case PickleOpcodes.NEWTRUE: Push(True); break;
+                case PickleOpcodes.NEWFALSE: Push(False); break;
+                case PickleOpcodes.BININT: PushBits(LongMark, BinaryPrimitives.ReadInt32LittleEndian(Take(4))); break;
+                case PickleOpcodes.BININT1: PushBits(LongMark, Take(1)[0]); break;
+                case PickleOpcodes.BININT2: PushBits(LongMark, BinaryPrimitives.ReadUInt16LittleEndian(Take(2))); break;
                 case PickleOpcodes.LONG1:
                 {
                     int n = Take(1)[0];
                     var big = n == 0 ? BigInteger.Zero : new BigInteger(Take(n), isUnsigned: false, isBigEndian: false);
-                    _stack.Add(big >= long.MinValue && big <= long.MaxValue ? (long)big : big);
+                    if (big >= long.MinValue && big <= long.MaxValue) PushBits(LongMark, (long)big);
+                    else Push(big);
                     break;
                 }
-                case PickleOpcodes.BINFLOAT: _stack.Add(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
-                case PickleOpcodes.SHORT_BINUNICODE: _stack.Add(StrictUtf8.GetString(TakeLength(Take(1)[0]))); break;
-                case PickleOpcodes.BINUNICODE: _stack.Add(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
-                case PickleOpcodes.BINUNICODE8: _stack.Add(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
-                case PickleOpcodes.SHORT_BINBYTES: _stack.Add(TakeLength(Take(1)[0]).ToArray()); break;
-                case PickleOpcodes.BINBYTES: _stack.Add(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))).ToArray()); break;
-                case PickleOpcodes.EMPTY_LIST: _stack.Add(new PyList()); break;
+                case PickleOpcodes.BINFLOAT: PushBits(DoubleMark, BinaryPrimitives.ReadInt64BigEndian(Take(8))); break;
+                case PickleOpcodes.SHORT_BINUNICODE: Push(StrictUtf8.GetString(TakeLength(Take(1)[0]))); break;
+                case PickleOpcodes.BINUNICODE: Push(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case PickleOpcodes.BINUNICODE8: Push(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
+                case PickleOpcodes.SHORT_BINBYTES: Push(TakeLength(Take(1)[0]).ToArray()); break;
+                case PickleOpcodes.BINBYTES: Push(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))).ToArray()); break;
+                case PickleOpcodes.EMPTY_LIST: Push(new PyList()); break;
                 case PickleOpcodes.APPEND: { var item = Pop(); ListTarget().Add(item); break; }
                 case PickleOpcodes.APPENDS:
                 {
                     int m = MarkAt();
-                    var target = m > 0 ? _stack[m - 1] as PyList : null;
+                    var target = m > 0 ? _refs[m - 1] as PyList : null;
                     if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("append target");
-                    target.AddRange(CollectionsMarshal.AsSpan(_stack)[m..]);
+                    target.EnsureCapacity(target.Count + _sp - m);
+                    for (int i = m; i < _sp; i++) target.Add(Boxed(i));
                     DropTo(m);
                     break;
                 }
-                case PickleOpcodes.LIST: { var l = new PyList(); l.AddRange(PopMark()); _stack.Add(l); break; }
-                case PickleOpcodes.EMPTY_TUPLE: _stack.Add(_freeEmpty ?? new PyTuple([])); _freeEmpty = null; break;
-                case PickleOpcodes.TUPLE: _stack.Add(new PyTuple(PopMark().ToArray())); break;
+                case PickleOpcodes.LIST: { var l = new PyList(); l.AddRange(PopMark()); Push(l); break; }
+                case PickleOpcodes.EMPTY_TUPLE: Push(_freeEmpty ?? new PyTuple([])); _freeEmpty = null; break;
+                case PickleOpcodes.TUPLE: Push(new PyTuple(PopMark().ToArray())); break;
                 case PickleOpcodes.TUPLE1:
                 {
                     var a = Pop();
-                    if (_freeOne is { } one) { one.Items[0] = a; _freeOne = null; _stack.Add(one); }
-                    else _stack.Add(new PyTuple([a]));
+                    if (_freeOne is { } one) { one.Items[0] = a; _freeOne = null; Push(one); }
+                    else Push(new PyTuple([a]));
                     break;
                 }
-                case PickleOpcodes.TUPLE2: { var b = Pop(); var a = Pop(); _stack.Add(new PyTuple([a, b])); break; }
-                case PickleOpcodes.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); _stack.Add(new PyTuple([a, b, c])); break; }
-                case PickleOpcodes.EMPTY_DICT: _stack.Add(_freeDict ?? new PyDict()); _freeDict = null; break;
-                case PickleOpcodes.DICT: { var items = PopMark(); var d = new PyDict(); AddPairs(d, items); _stack.Add(d); break; }
-                case PickleOpcodes.SETITEM: { var v = Pop(); var k = Pop(); var d = DictTarget(); d.Add(new(Key(k), v)); break; }
+                case PickleOpcodes.TUPLE2: { var b = Pop(); var a = Pop(); Push(new PyTuple([a, b])); break; }
+                case PickleOpcodes.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PyTuple([a, b, c])); break; }
+                case PickleOpcodes.EMPTY_DICT: Push(_freeDict ?? new PyDict()); _freeDict = null; break;
+                case PickleOpcodes.DICT: { var items = PopMark(); var d = new PyDict(); AddPairs(d, items); Push(d); break; }
+                case PickleOpcodes.SETITEM:
+                {
+                    if (_sp - 3 >= Floor && TryBuildFromStack(_sp - 2, _sp - 3, Floor)) { _sp -= 2; Array.Clear(_refs, _sp, 2); FinishBuild(); break; }
+                    var v = Pop(); var k = Pop(); var d = DictTarget(); d.Add(new(Key(k), v));
+                    break;
+                }
                 case PickleOpcodes.SETITEMS:
                 {
                     int m = MarkAt();
-                    var target = m > 0 ? _stack[m - 1] as PyDict : null;
+                    var target = m > 0 ? _refs[m - 1] as PyDict : null;
                     if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("setitems target");
-                    var items = CollectionsMarshal.AsSpan(_stack)[m..];
-                    if (items.Length % 2 != 0) throw No("odd items");
-                    target.EnsureCapacity(target.Count + items.Length / 2);
-                    for (int i = 0; i < items.Length; i += 2) target.Add(new(Key(items[i]), items[i + 1]));
+                    if ((_sp - m) % 2 != 0) throw No("odd items");
+                    if (TryBuildFromStack(m, m - 1, _marks.Count > 1 ? _marks[^2] : 0)) { DropTo(m); FinishBuild(); break; }
+                    target.EnsureCapacity(target.Count + (_sp - m) / 2);
+                    for (int i = m; i < _sp; i += 2) target.Add(new(Key(Boxed(i)), Boxed(i + 1)));
                     DropTo(m);
                     break;
                 }
                 case PickleOpcodes.GLOBAL:
                 {
                     var module = GlobalPart(); var name = GlobalPart();
-                    _stack.Add(new PyGlobal(PickleGlobals.FixModule(module), name));
+                    Push(new PyGlobal(PickleGlobals.FixModule(module), name));
                     break;
                 }
                 case PickleOpcodes.STACK_GLOBAL:
                 {
                     var name = Pop(); var module = Pop();
                     if (name is not string n || module is not string m) throw No("STACK_GLOBAL");
-                    _stack.Add(new PyGlobal(m, n));
+                    Push(new PyGlobal(m, n));
                     break;
                 }
-                case PickleOpcodes.NEWOBJ: { var args = Pop(); var cls = Pop(); _stack.Add(NewObject(cls, args)); break; }
-                case PickleOpcodes.REDUCE: { var args = Pop(); var f = Pop(); _stack.Add(Reduce(f, args)); break; }
+                case PickleOpcodes.NEWOBJ: { var args = Pop(); var cls = Pop(); Push(NewObject(cls, args)); break; }
+                case PickleOpcodes.REDUCE:
+                {
+                    var args = Pop(); var f = Pop();
+                    if (TryReduceDateTime(f, args, out var ticks)) PushBits(DateMark, ticks);
+                    else Push(Reduce(f, args));
+                    break;
+                }
                 case PickleOpcodes.BUILD: { var state = Pop(); Build(Top(), state); break; }
                 case PickleOpcodes.BINPUT: MemoPut(Take(1)[0]); break;
                 case PickleOpcodes.LONG_BINPUT: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))); break;
                 case PickleOpcodes.MEMOIZE: MemoPut(_memoCount); break;
-                case PickleOpcodes.BINGET: _stack.Add(MemoGet(Take(1)[0])); break;
-                case PickleOpcodes.LONG_BINGET: _stack.Add(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))); break;
+                case PickleOpcodes.BINGET:
+                case PickleOpcodes.LONG_BINGET:
+                {
+                    var v = MemoGet(op == PickleOpcodes.BINGET ? Take(1)[0] : BinaryPrimitives.ReadUInt32LittleEndian(Take(4)));
+                    if (v is PyGlobal g && ReferenceEquals(g, _lastGlobal) && TryRecord(g)) break;
+                    Push(v);
+                    break;
+                }
                 default: throw No(op < 0 ? "truncated" : "opcode " + PickleOpcodes.NameOf((byte)op));
             }
         }
@@ -219,15 +250,47 @@ sealed class PickleObjectLoader
 
     int Floor => _marks.Count > 0 ? _marks[^1] : 0;
 
+    void Push(object? v)
+    {
+        if (_sp == _refs.Length) GrowStack();
+        _refs[_sp++] = v;
+    }
+
+    void PushBits(Typed mark, long bits)
+    {
+        if (_sp == _refs.Length) GrowStack();
+        _refs[_sp] = mark;
+        _bits[_sp++] = bits;
+    }
+
+    void GrowStack()
+    {
+        Array.Resize(ref _refs, _refs.Length * 2);
+        Array.Resize(ref _bits, _bits.Length * 2);
+    }
+
+    /// <summary>The value in slot <paramref name="i"/>, boxed if it is held unboxed.</summary>
+    object? Boxed(int i)
+    {
+        var r = _refs[i];
+        if (r is Typed)
+        {
+            if (ReferenceEquals(r, LongMark)) return _bits[i];
+            if (ReferenceEquals(r, DoubleMark)) return BitConverter.Int64BitsToDouble(_bits[i]);
+            return new DateTime(_bits[i], DateTimeKind.Unspecified);
+        }
+        return r;
+    }
+
     object? Pop()
     {
-        if (_stack.Count <= Floor) throw No("underflow");
-        var o = _stack[^1];
-        _stack.RemoveAt(_stack.Count - 1);
+        if (_sp <= Floor) throw No("underflow");
+        var o = Boxed(_sp - 1);
+        _refs[--_sp] = null;
         return o;
     }
 
-    object? Top() => _stack.Count > Floor ? _stack[^1] : throw No("underflow");
+    object? Top() => _sp > Floor ? Boxed(_sp - 1) : throw No("underflow");
 
     /// <summary>The stack index of the topmost MARK.</summary>
     int MarkAt() => _marks.Count > 0 ? _marks[^1] : throw No("no mark");
@@ -236,7 +299,8 @@ sealed class PickleObjectLoader
     void DropTo(int m)
     {
         _marks.RemoveAt(_marks.Count - 1);
-        _stack.RemoveRange(m, _stack.Count - m);
+        Array.Clear(_refs, m, _sp - m);
+        _sp = m;
     }
 
     List<object?> PopMark()
@@ -244,27 +308,66 @@ sealed class PickleObjectLoader
         if (_marks.Count == 0) throw No("no mark");
         int m = _marks[^1];
         _marks.RemoveAt(_marks.Count - 1);
-        var items = _stack.GetRange(m, _stack.Count - m);
-        _stack.RemoveRange(m, _stack.Count - m);
+        var items = new List<object?>(_sp - m);
+        for (int i = m; i < _sp; i++) items.Add(Boxed(i));
+        Array.Clear(_refs, m, _sp - m);
+        _sp = m;
         return items;
+    }
+
+    ref object? MemoSlot(long index)
+    {
+        int c = (int)(index >> MemoChunkBits);
+        if (c >= _memo.Length) Array.Resize(ref _memo, Math.Max(c + 1, _memo.Length * 2));
+        return ref (_memo[c] ??= new object?[MemoChunk])[index & (MemoChunk - 1)];
+    }
+
+    object? MemoAt(long index)
+    {
+        long c = index >> MemoChunkBits;
+        return index >= 0 && c < _memo.Length && _memo[c] is { } chunk ? chunk[index & (MemoChunk - 1)] : null;
     }
 
     void MemoPut(long index)
     {
         if (index < 0 || index > 1 << 26) throw No("memo index");
-        if (index >= _memo.Length) Array.Resize(ref _memo, (int)Math.Max(index + 1, _memo.Length * 2L));
-        if (_memo[index] is null) _memoCount++;
+        ref var slot = ref MemoSlot(index);
+        if (slot is null) _memoCount++;
+        if (index >= _memoHigh) _memoHigh = index + 1;
         var v = Top();
-        _memo[index] = v ?? MemoNone;
+        slot = v ?? MemoNone;
         if (v is PyDict { MemoIndex: < 0 } d) d.MemoIndex = (int)index;
         else if (v is PyTuple { MemoIndex: < 0 } t) t.MemoIndex = (int)index;
     }
 
+    // Naive datetimes the record form memoizes: the slot holds DateMark and these hold the value (a box per record
+    // would be a million more objects surviving to the end). Appended in memo order, so sorted by index.
+    int[] _dateIndex = new int[64];
+    long[] _dateTicks = new long[64];
+    int _dates;
+
+    void MemoDate(int index, long ticks)
+    {
+        if (_dates == _dateIndex.Length)
+        {
+            Array.Resize(ref _dateIndex, _dates * 2);
+            Array.Resize(ref _dateTicks, _dates * 2);
+        }
+        _dateIndex[_dates] = index;
+        _dateTicks[_dates++] = ticks;
+    }
+
     object? MemoGet(long index)
     {
-        var v = index >= 0 && index < _memo.Length ? _memo[index] : null;
+        var v = MemoAt(index);
         if (v is null || ReferenceEquals(v, Consumed)) throw No("memo get");
         if (ReferenceEquals(v, MemoNone)) return null;
+        if (ReferenceEquals(v, DateMark))
+        {
+            int at = Array.BinarySearch(_dateIndex, 0, _dates, (int)index);
+            if (at < 0) throw No("memo get");
+            return new DateTime(_dateTicks[at], DateTimeKind.Unspecified);
+        }
         MarkShared(v);
         return v;
     }
@@ -292,11 +395,19 @@ sealed class PickleObjectLoader
 
     /// <summary>What NEWOBJ of a class global makes, decided once per global (the memo hands back the same global object).</summary>
     readonly Dictionary<PyGlobal, (TypeShape shape, bool staticOnly)> _classes = new(ReferenceEqualityComparer.Instance);
+    PyGlobal? _lastGlobal;
+    (TypeShape shape, bool staticOnly) _lastClass;
 
     object NewObject(object? cls, object? args)
     {
         if (cls is not PyGlobal g || args is not PyTuple { Items.Length: 0 }) throw No("NEWOBJ form");
-        if (!_classes.TryGetValue(g, out var c)) _classes[g] = c = ClassOf(g);
+        (TypeShape shape, bool staticOnly) c;
+        if (ReferenceEquals(g, _lastGlobal)) c = _lastClass;
+        else
+        {
+            if (!_classes.TryGetValue(g, out c)) _classes[g] = c = ClassOf(g);
+            (_lastGlobal, _lastClass) = (g, c);
+        }
         Recycle((PyTuple)args);
         var o = c.shape.Create!();
         if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
@@ -339,7 +450,7 @@ sealed class PickleObjectLoader
 
     void Release(int index, object value)
     {
-        if (index >= 0 && ReferenceEquals(_memo[index], value)) _memo[index] = Consumed;
+        if (index >= 0 && ReferenceEquals(MemoAt(index), value)) MemoSlot(index) = Consumed;
     }
 
     /// <summary>Releases a REDUCE's argument tuple and its state bytes (memoized just before the tuple).</summary>
@@ -365,14 +476,7 @@ sealed class PickleObjectLoader
         // (Matched on the parts: FullName would build a string per call.)
         switch ((g.Module, g.Name))
         {
-            case ("datetime", "datetime") when a is [byte[] { Length: 10 } b]:
-            {
-                int us = (b[7] << 16) | (b[8] << 8) | b[9];
-                if (us > 999_999) throw No("datetime");
-                var wall = new DateTime(b[0] * 256 + b[1], b[2] & 0x7f, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified);
-                // A naive datetime stays the wall time it is (a Timestamp without offset is made only if another type asks: NodeOf).
-                return wall.AddTicks(us * 10L);
-            }
+            case ("datetime", "datetime") when a is [byte[] { Length: 10 } b]: return NaiveDateTime(b);
             case ("datetime", "date") when a is [byte[] { Length: 4 } b]:
                 return new DateOnly(b[0] * 256 + b[1], b[2], b[3]);
             case ("datetime", "time") when a is [byte[] { Length: 6 } b]:
@@ -392,6 +496,300 @@ sealed class PickleObjectLoader
                 return dec;
         }
         throw No("REDUCE of " + g.FullName);
+    }
+
+    static DateTime NaiveDateTime(ReadOnlySpan<byte> b)
+    {
+        int us = (b[7] << 16) | (b[8] << 8) | b[9];
+        if (us > 999_999) throw No("datetime");
+        var wall = new DateTime(b[0] * 256 + b[1], b[2] & 0x7f, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified);
+        // A naive datetime stays the wall time it is (a Timestamp without offset is made only if another type asks: NodeOf).
+        return wall.AddTicks(us * 10L);
+    }
+
+    /// <summary>REDUCE of datetime.datetime with a naive state: the value stays unboxed on the stack (its ticks).</summary>
+    bool TryReduceDateTime(object? f, object? args, out long ticks)
+    {
+        ticks = 0;
+        if (f is not PyGlobal { Module: "datetime", Name: "datetime" } || args is not PyTuple { Items: [byte[] { Length: 10 } b] } t) return false;
+        ticks = NaiveDateTime(b).Ticks;
+        ReleaseArgs(t);
+        Recycle(t);
+        return true;
+    }
+
+    // ---- BUILD straight from the stack ----
+    // EMPTY_DICT … SETITEMS BUILD on a new instance (how CPython and Brine write an object's state): when the dict is
+    // fresh and nothing else holds it, its pairs are applied to the instance from the stack slots (typed setters for
+    // unboxed slots), without filling the dict. Same members, same order, same conversions as Build.
+
+    sealed class MemberLoad(MemberShape m)
+    {
+        public readonly MemberShape Member = m;
+        public readonly Action<object, object?> Set = m.Set!;
+        public readonly Action<object, long>? SetLong = m.TypedSet<long>();
+        public readonly Action<object, int>? SetInt = m.TypedSet<int>();
+        public readonly Action<object, double>? SetDouble = m.TypedSet<double>();
+        public readonly Action<object, DateTime>? SetDate = m.TypedSet<DateTime>();
+        public readonly bool IsString = m.Type == typeof(string);
+    }
+
+    /// <summary>Per class: the member each key position named last time, and that key (usually the same memoized string).</summary>
+    sealed class LoadPlan(TypeShape shape)
+    {
+        public readonly TypeShape Shape = shape;
+        public object?[] Keys = new object?[8];
+        public MemberLoad?[] Members = new MemberLoad?[8];
+        /// <summary>How many pairs its records have had (0: none yet; -1: not always the same).</summary>
+        public int Count;
+        /// <summary>Records in a row that were not in the form TryRecord parses.</summary>
+        public int RecordMisses;
+    }
+
+    readonly Dictionary<Type, LoadPlan> _loadPlans = new();
+    Type? _lastPlanType;
+    LoadPlan? _lastPlan;
+
+    LoadPlan LoadPlanOf(Type t)
+    {
+        if (t == _lastPlanType) return _lastPlan!;
+        if (!_loadPlans.TryGetValue(t, out var plan)) _loadPlans[t] = plan = new LoadPlan(ShapeOf(t));
+        (_lastPlanType, _lastPlan) = (t, plan);
+        return plan;
+    }
+
+    /// <summary>
+    /// Applies the pairs from slot <paramref name="items"/> up to the top to the instance below the dict at
+    /// <paramref name="dict"/>, when the next opcode is BUILD and the dict is a fresh one no one else holds. False
+    /// (nothing done) when the general path must fill the dict.
+    /// </summary>
+    /// <param name="floor">The stack floor once the pairs (and their MARK) are gone: the instance must be above it.</param>
+    bool TryBuildFromStack(int items, int dict, int floor)
+    {
+        if (_refs[dict] is not PyDict { Converted: null, Shared: false, Count: 0 } || dict < 1) return false;
+        var target = _refs[dict - 1];
+        if (dict - 1 < floor || target is Typed || !IsInstance(target) || _in.PeekByte() != PickleOpcodes.BUILD) return false;
+        var plan = LoadPlanOf(target!.GetType());
+        for (int i = items, pos = 0; i < _sp; i += 2, pos++)
+        {
+            var key = _refs[i];
+            if (key is not string name) throw No("member");
+            MemberLoad? ml = null;
+            if (pos < plan.Keys.Length && plan.Keys[pos] is { } known && (ReferenceEquals(known, key) || (string)known == name)) ml = plan.Members[pos];
+            if (ml is null)
+            {
+                if (plan.Shape.Find(name) is not { Set: not null } m) throw No("member");
+                ml = new MemberLoad(m);
+                if (pos >= plan.Keys.Length) { Array.Resize(ref plan.Keys, pos * 2 + 1); Array.Resize(ref plan.Members, pos * 2 + 1); }
+                plan.Keys[pos] = key;
+                plan.Members[pos] = ml;
+            }
+            SetMember(target, ml, i + 1);
+        }
+        int pairs = (_sp - items) / 2;
+        if (plan.Count == 0 && pairs <= plan.Keys.Length) plan.Count = pairs;
+        else if (plan.Count != pairs) plan.Count = -1;
+        return true;
+    }
+
+    // ---- whole records ----
+    // The mirror of the encoder's WriteRecord: once a class's records have been built from the stack with the same
+    // keys, a record that follows the usual form — GET class, EMPTY_TUPLE NEWOBJ MEMOIZE, EMPTY_DICT MEMOIZE [MARK],
+    // then per member the same key's GET and a scalar value, SETITEM(S) BUILD — is parsed in one go from the input
+    // buffer: the same instance, members, memo entries and stack as the opcodes one by one would leave. Anything
+    // else in the bytes (another opcode, a FRAME, a value of another kind, the end of the buffer) and nothing is
+    // taken: the opcodes run one by one.
+
+    /// <summary>How many records were parsed in one go (tests check the fast form ran).</summary>
+    public int Records { get; private set; }
+
+    object?[] _recordValues = new object?[8];
+    long[] _recordBits = new long[8];
+    byte[] _recordKinds = new byte[8];
+    /// <summary>Per member: where its memo entry (a string's, a datetime's) is in _recordMemo.</summary>
+    int[] _recordMemoAt = new int[8];
+    const byte RecLong = 1, RecString = 2, RecNone = 3, RecDate = 4, RecDouble = 5;
+    /// <summary>Memo entries a record makes, in order: the value (null: used up, stored as <see cref="Consumed"/>).</summary>
+    object?[] _recordMemo = new object?[64];
+
+    bool TryRecord(PyGlobal g)
+    {
+        if (_lastClass.shape.Type != _lastPlanType || _lastPlan is not { Count: > 0 } plan || plan.RecordMisses > 64) return false;
+        // A class whose records keep not matching (a list member, an object written before) stops being tried.
+        if (TryRecord(plan)) { plan.RecordMisses = 0; return true; }
+        plan.RecordMisses++;
+        return false;
+    }
+
+    bool TryRecord(LoadPlan plan)
+    {
+        var c = _lastClass;
+        int n = plan.Count;
+        var span = _in.PeekUpTo(4096);
+        int p = 0, memo = 0;
+        if (span.Length < 6 || span[0] != PickleOpcodes.EMPTY_TUPLE || span[1] != PickleOpcodes.NEWOBJ || span[2] != PickleOpcodes.MEMOIZE
+            || span[3] != PickleOpcodes.EMPTY_DICT || span[4] != PickleOpcodes.MEMOIZE) return false;
+        p = 5;
+        if (n > 1) { if (span[p] != PickleOpcodes.MARK) return false; p++; }
+        if (_recordValues.Length < n) { _recordValues = new object?[n]; _recordBits = new long[n]; _recordKinds = new byte[n]; _recordMemoAt = new int[n]; }
+        if (_recordMemo.Length < 2 + 4 * n) _recordMemo = new object?[2 + 4 * n];
+        var memoOut = _recordMemo;
+        memoOut[memo++] = null;   // the instance (filled in when made)
+        memoOut[memo++] = null;   // the state dict: used up by BUILD
+        for (int i = 0; i < n; i++)
+        {
+            // The key: a GET of the same memoized string as before.
+            if (!TryParseGet(span, ref p, out long ki) || !ReferenceEquals(MemoAt(ki), plan.Keys[i])) return false;
+            var ml = plan.Members[i]!;
+            if (p >= span.Length) return false;
+            switch (span[p])
+            {
+                case PickleOpcodes.BININT1:
+                    if (p + 2 > span.Length || ml.SetLong is null && ml.SetInt is null) return false;
+                    _recordBits[i] = span[p + 1]; _recordKinds[i] = RecLong; p += 2;
+                    break;
+                case PickleOpcodes.BININT2:
+                    if (p + 3 > span.Length || ml.SetLong is null && ml.SetInt is null) return false;
+                    _recordBits[i] = BinaryPrimitives.ReadUInt16LittleEndian(span[(p + 1)..]); _recordKinds[i] = RecLong; p += 3;
+                    break;
+                case PickleOpcodes.BININT:
+                    if (p + 5 > span.Length || ml.SetLong is null && ml.SetInt is null) return false;
+                    _recordBits[i] = BinaryPrimitives.ReadInt32LittleEndian(span[(p + 1)..]); _recordKinds[i] = RecLong; p += 5;
+                    break;
+                case PickleOpcodes.BINFLOAT:
+                    if (p + 9 > span.Length || ml.SetDouble is null) return false;
+                    _recordBits[i] = BinaryPrimitives.ReadInt64BigEndian(span[(p + 1)..]); _recordKinds[i] = RecDouble; p += 9;
+                    break;
+                case PickleOpcodes.NONE:
+                    if (!ml.IsString) return false;
+                    _recordKinds[i] = RecNone; p += 1;
+                    break;
+                case PickleOpcodes.SHORT_BINUNICODE:
+                {
+                    if (!ml.IsString || p + 2 > span.Length) return false;
+                    int len = span[p + 1];
+                    if (p + 2 + len >= span.Length || span[p + 2 + len] != PickleOpcodes.MEMOIZE) return false;
+                    // Decoded once the whole record matched (a record that does not match costs no string).
+                    _recordValues[i] = null; _recordKinds[i] = RecString;
+                    _recordBits[i] = (long)(p + 2) << 32 | (uint)len;
+                    _recordMemoAt[i] = memo;
+                    memoOut[memo++] = null;
+                    p += 3 + len;
+                    break;
+                }
+                case PickleOpcodes.BINGET or PickleOpcodes.LONG_BINGET:
+                {
+                    // A string memoized before (CPython shares equal strings a program shares), or datetime.datetime.
+                    if (!TryParseGet(span, ref p, out long vi)) return false;
+                    var v = MemoAt(vi);
+                    if (v is string str && ml.IsString) { _recordValues[i] = str; _recordKinds[i] = RecString; break; }
+                    if (v is not PyGlobal { Module: "datetime", Name: "datetime" } || ml.SetDate is null) return false;
+                    // SHORT_BINBYTES 10 <state> MEMOIZE TUPLE1 MEMOIZE REDUCE MEMOIZE
+                    if (p + 17 > span.Length || span[p] != PickleOpcodes.SHORT_BINBYTES || span[p + 1] != 10 || span[p + 12] != PickleOpcodes.MEMOIZE
+                        || span[p + 13] != PickleOpcodes.TUPLE1 || span[p + 14] != PickleOpcodes.MEMOIZE || span[p + 15] != PickleOpcodes.REDUCE
+                        || span[p + 16] != PickleOpcodes.MEMOIZE) return false;
+                    _recordBits[i] = NaiveDateTime(span.Slice(p + 2, 10)).Ticks; _recordKinds[i] = RecDate;
+                    memoOut[memo++] = null;   // the state bytes and the argument tuple: used up by REDUCE
+                    memoOut[memo++] = null;
+                    _recordMemoAt[i] = memo;
+                    memoOut[memo++] = null;   // the datetime itself (boxed when stored)
+                    p += 17;
+                    break;
+                }
+                default: return false;
+            }
+        }
+        if (p + 2 > span.Length || span[p] != (n > 1 ? PickleOpcodes.SETITEMS : PickleOpcodes.SETITEM) || span[p + 1] != PickleOpcodes.BUILD) return false;
+        p += 2;
+        // Ints the member cannot take as they are go the general way (To decides there).
+        for (int i = 0; i < n; i++)
+            if (_recordKinds[i] == RecLong && plan.Members[i]!.SetLong is null && _recordBits[i] is < int.MinValue or > int.MaxValue) return false;
+
+        // The bytes are a record: make it. (Its memo entries go to fresh slots, as MEMOIZE's one by one would.)
+        if (_memoCount + memo > 1 << 26) return false;
+        if (_memoHigh > _memoCount) for (int k = 0; k < memo; k++) if (MemoAt(_memoCount + k) is not null) return false;
+        var o = c.shape.Create!();
+        if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
+        memoOut[0] = o;
+        for (int i = 0; i < n; i++)
+        {
+            var ml = plan.Members[i]!;
+            long b = _recordBits[i];
+            switch (_recordKinds[i])
+            {
+                case RecLong: if (ml.SetLong is { } sl) sl(o, b); else ml.SetInt!(o, (int)b); break;
+                case RecDouble: ml.SetDouble!(o, BitConverter.Int64BitsToDouble(b)); break;
+                case RecDate:
+                {
+                    var dt = new DateTime(b, DateTimeKind.Unspecified);
+                    ml.SetDate!(o, dt);
+                    memoOut[_recordMemoAt[i]] = DateMark;
+                    MemoDate(_memoCount + _recordMemoAt[i], b);
+                    break;
+                }
+                case RecNone: ml.Set(o, null); break;
+                default:
+                    if (_recordValues[i] is { } shared) { ml.Set(o, shared); _recordValues[i] = null; }
+                    else
+                    {
+                        var str = StrictUtf8.GetString(span.Slice((int)(b >> 32), (int)(uint)b));
+                        ml.Set(o, str);
+                        memoOut[_recordMemoAt[i]] = str;
+                    }
+                    break;
+            }
+        }
+        for (int k = 0; k < memo; k++)
+        {
+            MemoSlot(_memoCount++) = memoOut[k] ?? Consumed;
+            memoOut[k] = null;
+        }
+        if (_memoCount > _memoHigh) _memoHigh = _memoCount;
+        _in.Skip(p);
+        Push(o);
+        Records++;
+        return true;
+    }
+
+    /// <summary>A GET of an entry made before this record (the record's own entries are not stored yet).</summary>
+    bool TryParseGet(ReadOnlySpan<byte> span, ref int p, out long index)
+    {
+        index = -1;
+        if (p + 2 <= span.Length && span[p] == PickleOpcodes.BINGET) { index = span[p + 1]; p += 2; }
+        else if (p + 5 <= span.Length && span[p] == PickleOpcodes.LONG_BINGET) { index = BinaryPrimitives.ReadUInt32LittleEndian(span[(p + 1)..]); p += 5; }
+        else return false;
+        return index < _memoCount;
+    }
+
+    void SetMember(object target, MemberLoad ml, int slot)
+    {
+        var r = _refs[slot];
+        if (r is Typed)
+        {
+            long b = _bits[slot];
+            if (ReferenceEquals(r, LongMark))
+            {
+                if (ml.SetLong is { } sl) { sl(target, b); return; }
+                if (ml.SetInt is { } si && b is >= int.MinValue and <= int.MaxValue) { si(target, (int)b); return; }
+            }
+            else if (ReferenceEquals(r, DoubleMark)) { if (ml.SetDouble is { } sd) { sd(target, BitConverter.Int64BitsToDouble(b)); return; } }
+            else if (ml.SetDate is { } st) { st(target, new DateTime(b, DateTimeKind.Unspecified)); return; }
+            ml.Set(target, To(Boxed(slot), ml.Member.Type));
+            return;
+        }
+        if (ml.IsString && r is string s) { ml.Set(target, s); return; }
+        ml.Set(target, To(r, ml.Member.Type));
+    }
+
+    /// <summary>After <see cref="TryBuildFromStack"/>: takes the BUILD and the used-up dict (recycled as Build does).</summary>
+    void FinishBuild()
+    {
+        _in.ReadByte();
+        var d = (PyDict)_refs[--_sp]!;
+        _refs[_sp] = null;
+        Release(d.MemoIndex, d);
+        d.MemoIndex = -1;
+        _freeDict = d;
     }
 
     /// <summary>Records the class names of the concrete types reachable from <paramref name="t"/>'s declared members.</summary>
@@ -433,6 +831,8 @@ sealed class PickleObjectLoader
     /// <summary>Converts a loaded value to <paramref name="t"/> as the Node path's <c>ObjectReader</c> would.</summary>
     object? To(object? v, Type t)
     {
+        // The value already is the declared type (what the checks below would return as it is).
+        if (v is not null && v.GetType() == t && t != typeof(PyList) && t != typeof(PyDict) && t != typeof(PyTuple) && t != typeof(PyGlobal)) return v;
         if (t == typeof(Node)) throw No("Node member");
         if (v is null)
         {
@@ -534,6 +934,7 @@ sealed class PickleObjectLoader
                 var elem = shape.ElementType!;
                 converted = list;
                 if (shape.AddItem is { } add) foreach (var i in items) add(list, To(i, elem));
+                else if (items.Count > 16 && list.GetType() == typeof(List<>).MakeGenericType(elem)) FillerOf(elem)(this, list, items);
                 else if (list is IList il) foreach (var i in items) il.Add(To(i, elem));
                 else throw No("list without Add");
                 return list;
@@ -558,6 +959,20 @@ sealed class PickleObjectLoader
         }
         throw No("list as " + u);
     }
+
+    /// <summary>A long list into a <c>List&lt;T&gt;</c>: sized once, added to without the non-generic interface.</summary>
+    static void Fill<T>(PickleObjectLoader self, object list, IReadOnlyList<object?> items)
+    {
+        var l = (List<T>)list;
+        l.EnsureCapacity(l.Count + items.Count);
+        for (int i = 0; i < items.Count; i++) l.Add((T)self.To(items[i], typeof(T))!);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Action<PickleObjectLoader, object, IReadOnlyList<object?>>> Fillers = new();
+
+    static Action<PickleObjectLoader, object, IReadOnlyList<object?>> FillerOf(Type elem) => Fillers.GetOrAdd(elem, static e =>
+        typeof(PickleObjectLoader).GetMethod(nameof(Fill), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(e).CreateDelegate<Action<PickleObjectLoader, object, IReadOnlyList<object?>>>());
 
     object? DictToCore(PyDict d, Type u)
     {

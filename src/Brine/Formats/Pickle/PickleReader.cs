@@ -80,6 +80,8 @@ public sealed class PickleReader : TokenReader
     internal bool DirectObjects { get; set; } = true;
     /// <summary>How many values the direct path has read (tests check which path ran).</summary>
     internal int DirectLoads { get; private set; }
+    /// <summary>How many records the direct path parsed whole (<see cref="PickleObjectLoader.Records"/>).</summary>
+    internal long DirectRecords { get; private set; }
 
     /// <summary>
     /// Reads the next pickle straight into CLR objects (<see cref="PickleObjectLoader"/>) when it can: between
@@ -95,8 +97,10 @@ public sealed class PickleReader : TokenReader
         try
         {
             long left = _input.CanSeek ? _input.Length - _input.Position + input.Buffered : 0;
-            value = new PickleObjectLoader(input, _loader.Options, options, shapeOf, left).Load(type);
+            var loader = new PickleObjectLoader(input, _loader.Options, options, shapeOf, left);
+            value = loader.Load(type);
             DirectLoads++;
+            DirectRecords += loader.Records;
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
