@@ -117,6 +117,20 @@ abstract class ParquetLeafDecoder : IDisposable
         }
     }
 
+    /// <summary>Reads the next <paramref name="rows"/> rows' levels and values (packed: nulls take none); returns the values read.</summary>
+    protected int ReadRows<TValue>(ColumnReader<TValue> reader, int rows, Span<short> def, Span<TValue> values) where TValue : unmanaged
+    {
+        int done = 0, count = 0;
+        while (done < rows)
+        {
+            long levels = reader.ReadBatch(rows - done, Optional ? def[done..] : default, default, values.Slice(count, rows - done), out long read);
+            if (levels <= 0) throw Truncated();
+            done += (int)levels;
+            count += (int)read;
+        }
+        return count;
+    }
+
     protected static BrineFormatException Truncated() =>
         new("parquet", "", "a column chunk holds fewer values than its row group's row count");
 
@@ -175,14 +189,8 @@ abstract class ParquetLeafDecoder : IDisposable
             Grow(ref _raw, n * width, keep: false);
             var all = MemoryMarshal.Cast<byte, T>(_raw.AsSpan(0, n * width));
             var def = Levels(n);
-            int need = Needed(n, rows), done = 0, values = 0;
-            while (done < need)
-            {
-                long levels = reader.ReadBatch(need - done, Optional ? def[done..] : default, default, all.Slice(values, need - done), out long read);
-                if (levels <= 0) throw Truncated();
-                done += (int)levels;
-                values += (int)read;
-            }
+            int need = Needed(n, rows);
+            int values = ReadRows(reader, need, def, all);
             SkipRest(n - need);
             int count = rows?.Length ?? n;
             var validity = Validity(n, rows, out int nulls);
@@ -220,14 +228,8 @@ abstract class ParquetLeafDecoder : IDisposable
         {
             Grow(ref _values, n, keep: false);
             var def = Levels(n);
-            int need = Needed(n, rows), done = 0, values = 0;
-            while (done < need)
-            {
-                long levels = reader.ReadBatch(need - done, Optional ? def[done..] : default, default, _values.AsSpan(values, need - done), out long read);
-                if (levels <= 0) throw Truncated();
-                done += (int)levels;
-                values += (int)read;
-            }
+            int need = Needed(n, rows);
+            ReadRows(reader, need, def, _values.AsSpan());
             SkipRest(n - need);
             int count = rows?.Length ?? n;
             var validity = Validity(n, rows, out int nulls);
