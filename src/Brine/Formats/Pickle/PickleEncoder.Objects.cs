@@ -377,6 +377,68 @@ sealed partial class PickleEncoder
     IList?[] _recordRefs = new IList?[8];
     int[] _recordItems = new int[64];
 
+    object?[] _recordObjects = new object?[8];
+    uint[] _recordHashes = new uint[8];
+    object?[] _itemObjects = new object?[64];
+    uint[] _itemHashes = new uint[64];
+    /// <summary>How many of <c>_itemObjects</c> the record being written uses.</summary>
+    int _itemCount;
+    Type? _listType, _notListType;
+
+    bool IsListShape(Type t)
+    {
+        if (t == _listType) return true;
+        if (t == _notListType) return false;
+        if (ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array) { _listType = t; return true; }
+        _notListType = t;
+        return false;
+    }
+
+    /// <summary>Nothing of the record is written (the member-by-member path takes it): drops what it held.</summary>
+    bool AbandonRecord()
+    {
+        Array.Clear(_recordStrings); Array.Clear(_recordRefs); Array.Clear(_recordObjects);
+        Array.Clear(_itemObjects, 0, _itemCount);
+        return false;
+    }
+
+    /// <summary>
+    /// The memo probes of a record's references (gathered in <c>_recordObjects</c>, the items of lists that may be new
+    /// in <c>_itemObjects</c>): every hash first, then every table entry prefetched, then the lookups, so the cache
+    /// misses of a record (the manager, each friend, the lists' table slots) overlap. False when a reference needs the
+    /// member-by-member path: a list not written yet that holds something else than objects written before.
+    /// </summary>
+    bool ResolveReferences(int n, int items, ref long bound)
+    {
+        var objects = _recordObjects;
+        var hashes = _recordHashes;
+        var refs = _recordRefs;
+        var values = _recordValues;
+        for (int i = 0; i < n; i++)
+            if (objects[i] is { } o) { hashes[i] = IdentityMap.Hash(o); _objectMemo.Prefetch(hashes[i]); }
+        for (int j = 0; j < items; j++)
+            if (_itemObjects[j] is { } item && item is not (string or ValueType)) { _itemHashes[j] = IdentityMap.Hash(item); _objectMemo.Prefetch(_itemHashes[j]); }
+        for (int i = 0; i < n; i++)
+        {
+            if (objects[i] is not { } o) continue;
+            objects[i] = null;
+            if (_objectMemo.TryGetValue(o, hashes[i], out int idx)) { values[i] = idx; refs[i] = null; bound += 5; continue; }
+            if (refs[i] is not { } list) return false;
+            for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], list)) return false;
+            int start = (int)values[i], count = list.Count;
+            for (int j = start; j < start + count; j++)
+            {
+                var item = _itemObjects[j];
+                if (item is null) { _recordItems[j] = -1; continue; }
+                if (item is string or ValueType || !_objectMemo.TryGetValue(item, _itemHashes[j], out int ii)) return false;
+                _recordItems[j] = ii;
+            }
+            bound += 4 + 5L * count;
+        }
+        Array.Clear(_itemObjects, 0, items);
+        return true;
+    }
+
     /// <summary>The bytes <see cref="WriteGet"/> writes for <paramref name="index"/> (protocol 4 and up).</summary>
     static byte[] GetBytes(int index) => index < 256 ? [BINGET, (byte)index]
         : [LONG_BINGET, (byte)index, (byte)(index >> 8), (byte)(index >> 16), (byte)(index >> 24)];
@@ -389,12 +451,19 @@ sealed partial class PickleEncoder
     {
         var writes = plan.Writes;
         int n = writes.Length;
-        if (_recordValues.Length < n) { _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n]; }
+        if (_recordValues.Length < n)
+        {
+            _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n];
+            _recordObjects = new object?[n]; _recordHashes = new uint[n];
+        }
         var values = _recordValues;
         var strings = _recordStrings;
         var refs = _recordRefs;
+        var objects = _recordObjects;
         int items = 0;
         long bound = plan.FixedBytes;
+        bool anyRefs = false;
+        _itemCount = 0;
         for (int i = 0; i < n; i++)
         {
             var w = writes[i];
@@ -403,7 +472,7 @@ sealed partial class PickleEncoder
                 case WriteKind.Int64:
                 {
                     long x = ((Func<object, long>)w.Get)(v);
-                    if (x is < int.MinValue or > int.MaxValue) return false;
+                    if (x is < int.MinValue or > int.MaxValue) return AbandonRecord();
                     values[i] = x;
                     break;
                 }
@@ -413,14 +482,14 @@ sealed partial class PickleEncoder
                 case WriteKind.DateTime:
                 {
                     var dt = ((Func<object, DateTime>)w.Get)(v);
-                    if (dt.Kind != DateTimeKind.Unspecified) return false;
+                    if (dt.Kind != DateTimeKind.Unspecified) return AbandonRecord();
                     values[i] = dt.Ticks;
                     break;
                 }
                 case WriteKind.String:
                 {
                     var s = (string?)((Func<object, object?>)w.Get)(v);
-                    if (s is not null && s.Length > 0xff / 3) return false;
+                    if (s is not null && s.Length > 0xff / 3) return AbandonRecord();
                     strings[i] = s;
                     bound += s is null ? 0 : 3 * s.Length;
                     break;
@@ -428,31 +497,41 @@ sealed partial class PickleEncoder
                 default:
                 {
                     // A reference: None, an object or list written before (a GET), or a new list of such (short).
+                    // Gathered first, with the items of a list that may be new, and probed below all together.
                     var o = ((Func<object, object?>)w.Get)(v);
                     refs[i] = null;
+                    objects[i] = o;
                     if (o is null) { values[i] = -1; bound += 1; break; }
-                    if (o is string or ValueType) return false;
-                    if (_objectMemo.TryGetValue(o, out int idx)) { values[i] = idx; bound += 5; break; }
-                    if (o is not IList list || list.Count >= BatchSize || ShapeOf(o.GetType()).Kind is not (ShapeKind.List or ShapeKind.Array)) return false;
-                    for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], o)) return false;
-                    int count = list.Count, start = items;
-                    if (_recordItems.Length < items + count) Array.Resize(ref _recordItems, Math.Max(items + count, _recordItems.Length * 2));
-                    for (int j = 0; j < count; j++)
+                    if (o is string or ValueType) return AbandonRecord();
+                    IdentityMap.PrefetchObject(o);
+                    anyRefs = true;
+                    values[i] = -2;
+                    if (o is IList list && list.Count < BatchSize && IsListShape(o.GetType()))
                     {
-                        var item = list[j];
-                        if (item is null) { _recordItems[items++] = -1; continue; }
-                        if (item is string or ValueType || !_objectMemo.TryGetValue(item, out int ii)) return false;
-                        _recordItems[items++] = ii;
+                        // The items, in case the list is new (its memo probe comes below, with theirs).
+                        int count = list.Count;
+                        if (_recordItems.Length < items + count)
+                        {
+                            int size = Math.Max(items + count, _recordItems.Length * 2);
+                            Array.Resize(ref _recordItems, size); Array.Resize(ref _itemObjects, size); Array.Resize(ref _itemHashes, size);
+                        }
+                        refs[i] = list;
+                        values[i] = items;
+                        for (int j = 0; j < count; j++)
+                        {
+                            var item = list[j];
+                            _itemObjects[items++] = item;
+                            if (item is not null) IdentityMap.PrefetchObject(item);
+                        }
+                        _itemCount = items;
                     }
-                    values[i] = start;
-                    refs[i] = list;
-                    bound += 4 + 5L * count;
                     break;
                 }
             }
         }
+        if (anyRefs && !ResolveReferences(n, items, ref bound)) return AbandonRecord();
         bound += _datetimeGet.Length * n;
-        if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) { Array.Clear(strings); Array.Clear(refs); return false; }
+        if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) return AbandonRecord();
 
         Reserve((int)bound);
         var buf = _buf;
