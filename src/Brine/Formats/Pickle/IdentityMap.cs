@@ -25,6 +25,7 @@ sealed class IdentityMap
     /// <summary>32 minus the table's log2 size: a slot is the top bits of the mixed hash.</summary>
     int _shift = 32 - InitialBits;
     int _count;
+    readonly int X = Environment.GetEnvironmentVariable("BRINE_X") == "1" ? 1 : 0;
 
     public int Count => _count;
 
@@ -35,11 +36,13 @@ sealed class IdentityMap
     // reads the old table and writes the new one in order (with the low bits it wrote a random line per entry).
 
     /// <summary>The index recorded for <paramref name="key"/>, or -1 after recording <paramref name="value"/> for it.</summary>
-    public int GetOrAdd(object key, int value)
+    public int GetOrAdd(object key, int value) => GetOrAdd(key, Hash(key), value);
+
+    /// <summary><see cref="GetOrAdd(object, int)"/> with the key's <see cref="Hash"/> already taken.</summary>
+    public int GetOrAdd(object key, uint h, int value)
     {
         var entries = _entries;
         int mask = entries.Length - 1;
-        uint h = Hash(key);
         int i = (int)(h >> _shift);
         while (true)
         {
@@ -49,7 +52,7 @@ sealed class IdentityMap
                 e.Key = key;
                 e.Value = value;
                 e.Hash = h;
-                if (++_count * 2 > entries.Length) Grow(entries.Length * 4);   // fewer rehashes of a growing graph
+                if (X == 1 ? ++_count * 2 > entries.Length : ++_count * 4 > entries.Length * 3L) Grow(entries.Length * (X == 1 ? 4 : 2));
                 return -1;
             }
             if (ReferenceEquals(e.Key, key)) return e.Value;
@@ -100,7 +103,7 @@ sealed class IdentityMap
     /// <summary>Room for <paramref name="more"/> objects beyond those held, without growing step by step.</summary>
     public void Reserve(int more)
     {
-        long need = ((long)_count + more) * 2;
+        long need = X == 1 ? ((long)_count + more) * 2 : ((long)_count + more) * 4 / 3 + 1;
         if (need <= _entries.Length) return;
         Grow((int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)need), 1 << 30));
     }

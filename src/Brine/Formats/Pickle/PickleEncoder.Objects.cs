@@ -38,6 +38,9 @@ sealed partial class PickleEncoder
         /// GET class, EMPTY_TUPLE NEWOBJ MEMOIZE EMPTY_DICT MEMOIZE [MARK], and each key's GET.
         /// </summary>
         public byte[]? Prefix;
+        /// <summary>Per member: the type its reference had last time, and what that is (<see cref="RefKindOf"/>).</summary>
+        public required Type?[] RefTypes;
+        public required RefKind[] RefKinds;
         public byte[][]? KeyGets;
         public int FixedBytes;
     }
@@ -126,7 +129,7 @@ sealed partial class PickleEncoder
         finally
         {
             _hold = false; _framing = false;
-            _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _work.Clear();
+            _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _itemType = null; _work.Clear();
             Array.Clear(_frames, 0, _frames.Length);
             _objectOptions = ObjectOptions.Default;
         }
@@ -146,6 +149,8 @@ sealed partial class PickleEncoder
         _memoSize++;
         WriteByte(MEMOIZE);
     }
+
+    const int PrefetchAhead = 8;
 
     void RunObjects()
     {
@@ -186,8 +191,10 @@ sealed partial class PickleEncoder
                         WriteByte(MARK);
                     }
                     f.Index = i + 1;
-                    // The next item's memo probe is a cache miss on a large graph: start it while this one is written.
-                    if (i + 1 < f.Count && items[i + 1] is { } next) _objectMemo.Prefetch(next);
+                    // The items' memo probes are cache misses on a large graph (the object's header for its hash, then
+                    // the table entry): start both a few items ahead, so a run of GETs does not wait for each in turn.
+                    if (i + PrefetchAhead < f.Count && items[i + PrefetchAhead] is { } ahead) IdentityMap.PrefetchObject(ahead);
+                    if (i + PrefetchAhead / 2 < f.Count && items[i + PrefetchAhead / 2] is { } next) _objectMemo.Prefetch(next);
                     SaveObjectValue(items[i]);   // may grow the frame array: f is not used after it
                     continue;
                 }
@@ -346,6 +353,8 @@ sealed partial class PickleEncoder
             KeyMemo = shape.Members.Select(_ => -1).ToArray(),
             Writes = writes,
             Flat = writes.Length > 0,
+            RefTypes = new Type?[writes.Length],
+            RefKinds = new RefKind[writes.Length],
         };
         return plan;
     }
@@ -373,69 +382,104 @@ sealed partial class PickleEncoder
     byte[] _datetimeGet = [];
     long[] _recordValues = new long[8];
     string?[] _recordStrings = new string?[8];
-    /// <summary>Per member of the record being written: a new list (its items' memo indices are in _recordItems).</summary>
+    /// <summary>Per member of the record being written: a new list (its items' memo indices are in _itemProbes).</summary>
     IList?[] _recordRefs = new IList?[8];
-    int[] _recordItems = new int[64];
 
-    object?[] _recordObjects = new object?[8];
-    uint[] _recordHashes = new uint[8];
-    object?[] _itemObjects = new object?[64];
-    uint[] _itemHashes = new uint[64];
-    /// <summary>How many of <c>_itemObjects</c> the record being written uses.</summary>
-    int _itemCount;
-    Type? _listType, _notListType;
-
-    bool IsListShape(Type t)
+    /// <summary>
+    /// A reference to probe in the memo. (A struct array: storing into an <c>object[]</c> checks the element's type,
+    /// which reads the object, a cache miss before its prefetch could help.)
+    /// </summary>
+    struct Probe
     {
-        if (t == _listType) return true;
-        if (t == _notListType) return false;
-        if (ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array) { _listType = t; return true; }
-        _notListType = t;
-        return false;
+        public object? Object;
+        public uint Hash;
+        public int Memo;
+    }
+
+    /// <summary>Per member of the record being written: its reference, if any.</summary>
+    Probe[] _recordProbes = new Probe[8];
+    /// <summary>The items of the record's lists that may be new.</summary>
+    Probe[] _itemProbes = new Probe[64];
+    /// <summary>How many of <c>_itemProbes</c> the record being written uses.</summary>
+    int _itemCount;
+
+    enum RefKind : byte { Other, Object, List }
+
+    /// <summary>What the reference in member <paramref name="i"/> is, by the type it had last time (a member keeps its type).</summary>
+    RefKind RefKindOf(ClassPlan plan, int i, object o)
+    {
+        var t = o.GetType();
+        if (plan.RefTypes[i] == t) return plan.RefKinds[i];
+        var kind = o is string or ValueType ? RefKind.Other
+            : o is IList && ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array ? RefKind.List : RefKind.Object;
+        plan.RefTypes[i] = t;
+        plan.RefKinds[i] = kind;
+        return kind;
+    }
+
+    Type? _itemType;
+
+    /// <summary>Whether a list item is an object the memo may hold (not a string or a value), by the last item's type.</summary>
+    bool IsMemoObject(object item)
+    {
+        var t = item.GetType();
+        if (t == _itemType) return true;
+        if (item is string or ValueType) return false;
+        _itemType = t;
+        return true;
     }
 
     /// <summary>Nothing of the record is written (the member-by-member path takes it): drops what it held.</summary>
     bool AbandonRecord()
     {
-        Array.Clear(_recordStrings); Array.Clear(_recordRefs); Array.Clear(_recordObjects);
-        Array.Clear(_itemObjects, 0, _itemCount);
+        Array.Clear(_recordStrings); Array.Clear(_recordRefs); Array.Clear(_recordProbes);
+        Array.Clear(_itemProbes, 0, _itemCount);
         return false;
     }
 
     /// <summary>
-    /// The memo probes of a record's references (gathered in <c>_recordObjects</c>, the items of lists that may be new
-    /// in <c>_itemObjects</c>): every hash first, then every table entry prefetched, then the lookups, so the cache
+    /// The memo probes of a record's references (gathered in <c>_recordProbes</c>, the items of lists that may be new
+    /// in <c>_itemProbes</c>): every hash first, then every table entry prefetched, then the lookups, so the cache
     /// misses of a record (the manager, each friend, the lists' table slots) overlap. False when a reference needs the
     /// member-by-member path: a list not written yet that holds something else than objects written before.
     /// </summary>
     bool ResolveReferences(int n, int items, ref long bound)
     {
-        var objects = _recordObjects;
-        var hashes = _recordHashes;
+        var probes = _recordProbes;
+        var itemProbes = _itemProbes;
         var refs = _recordRefs;
         var values = _recordValues;
         for (int i = 0; i < n; i++)
-            if (objects[i] is { } o) { hashes[i] = IdentityMap.Hash(o); _objectMemo.Prefetch(hashes[i]); }
+        {
+            ref var r = ref probes[i];
+            if (r.Object is { } o) { r.Hash = IdentityMap.Hash(o); _objectMemo.Prefetch(r.Hash); }
+        }
         for (int j = 0; j < items; j++)
-            if (_itemObjects[j] is { } item && item is not (string or ValueType)) { _itemHashes[j] = IdentityMap.Hash(item); _objectMemo.Prefetch(_itemHashes[j]); }
+        {
+            ref var r = ref itemProbes[j];
+            if (r.Object is { } item && IsMemoObject(item)) { r.Hash = IdentityMap.Hash(item); _objectMemo.Prefetch(r.Hash); }
+        }
         for (int i = 0; i < n; i++)
         {
-            if (objects[i] is not { } o) continue;
-            objects[i] = null;
-            if (_objectMemo.TryGetValue(o, hashes[i], out int idx)) { values[i] = idx; refs[i] = null; bound += 5; continue; }
+            ref var r = ref probes[i];
+            if (r.Object is not { } o) continue;
+            r.Object = null;
+            if (_objectMemo.TryGetValue(o, r.Hash, out int idx)) { values[i] = idx; refs[i] = null; bound += 5; continue; }
             if (refs[i] is not { } list) return false;
             for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], list)) return false;
             int start = (int)values[i], count = list.Count;
             for (int j = start; j < start + count; j++)
             {
-                var item = _itemObjects[j];
-                if (item is null) { _recordItems[j] = -1; continue; }
-                if (item is string or ValueType || !_objectMemo.TryGetValue(item, _itemHashes[j], out int ii)) return false;
-                _recordItems[j] = ii;
+                ref var r2 = ref itemProbes[j];
+                var item = r2.Object;
+                r2.Object = null;
+                if (item is null) { r2.Memo = -1; continue; }
+                if (!IsMemoObject(item) || !_objectMemo.TryGetValue(item, r2.Hash, out int ii)) return false;
+                r2.Memo = ii;
             }
             bound += 4 + 5L * count;
         }
-        Array.Clear(_itemObjects, 0, items);
+        Array.Clear(itemProbes, 0, items);
         return true;
     }
 
@@ -454,12 +498,12 @@ sealed partial class PickleEncoder
         if (_recordValues.Length < n)
         {
             _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n];
-            _recordObjects = new object?[n]; _recordHashes = new uint[n];
+            _recordProbes = new Probe[n];
         }
         var values = _recordValues;
         var strings = _recordStrings;
         var refs = _recordRefs;
-        var objects = _recordObjects;
+        var probes = _recordProbes;
         int items = 0;
         long bound = plan.FixedBytes;
         bool anyRefs = false;
@@ -500,27 +544,24 @@ sealed partial class PickleEncoder
                     // Gathered first, with the items of a list that may be new, and probed below all together.
                     var o = ((Func<object, object?>)w.Get)(v);
                     refs[i] = null;
-                    objects[i] = o;
+                    probes[i].Object = o;
                     if (o is null) { values[i] = -1; bound += 1; break; }
-                    if (o is string or ValueType) return AbandonRecord();
+                    var kind = RefKindOf(plan, i, o);
+                    if (kind == RefKind.Other) return AbandonRecord();
                     IdentityMap.PrefetchObject(o);
                     anyRefs = true;
                     values[i] = -2;
-                    if (o is IList list && list.Count < BatchSize && IsListShape(o.GetType()))
+                    if (kind == RefKind.List && (IList)o is var list && list.Count < BatchSize)
                     {
                         // The items, in case the list is new (its memo probe comes below, with theirs).
                         int count = list.Count;
-                        if (_recordItems.Length < items + count)
-                        {
-                            int size = Math.Max(items + count, _recordItems.Length * 2);
-                            Array.Resize(ref _recordItems, size); Array.Resize(ref _itemObjects, size); Array.Resize(ref _itemHashes, size);
-                        }
+                        if (_itemProbes.Length < items + count) Array.Resize(ref _itemProbes, Math.Max(items + count, _itemProbes.Length * 2));
                         refs[i] = list;
                         values[i] = items;
                         for (int j = 0; j < count; j++)
                         {
                             var item = list[j];
-                            _itemObjects[items++] = item;
+                            _itemProbes[items++].Object = item;
                             if (item is not null) IdentityMap.PrefetchObject(item);
                         }
                         _itemCount = items;
@@ -573,7 +614,7 @@ sealed partial class PickleEncoder
                     {
                         // As SaveObjectList: EMPTY_LIST, memoized, then its items (GETs) in one batch.
                         buf[p++] = EMPTY_LIST;
-                        _objectMemo.GetOrAdd(list, _memoSize);
+                        _objectMemo.GetOrAdd(list, _recordProbes[i].Hash, _memoSize);
                         buf[p++] = MEMOIZE;
                         _memoSize++;
                         int count = list.Count;
@@ -581,7 +622,7 @@ sealed partial class PickleEncoder
                         if (count > 1) buf[p++] = MARK;
                         for (int j = 0; j < count; j++)
                         {
-                            int ii = _recordItems[(int)x + j];
+                            int ii = _itemProbes[(int)x + j].Memo;
                             if (ii < 0) buf[p++] = NONE; else p = PutGet(buf, p, ii);
                         }
                         if (count == 1) buf[p++] = APPEND;
