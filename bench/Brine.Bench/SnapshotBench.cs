@@ -161,6 +161,7 @@ public static class SnapshotBench
             ("users load Brine", () => LoadObjects<List<User>>(pickle)),
             ("users load MessagePack", () => MessagePackSerializer.Deserialize<List<User>>(mp)),
             ("graph dump Brine", () => DumpObjects(graph)),
+            ("graph dump X1", () => { Environment.SetEnvironmentVariable("BRINE_X", "1"); DumpObjects(graph); Environment.SetEnvironmentVariable("BRINE_X", null); }),
             ("graph load Brine", () => LoadObjects<List<Person>>(gp)),
         };
         steps = steps.Where(s => s.name.Contains(only, StringComparison.Ordinal)).ToArray();

@@ -25,7 +25,6 @@ sealed class IdentityMap
     /// <summary>32 minus the table's log2 size: a slot is the top bits of the mixed hash.</summary>
     int _shift = 32 - InitialBits;
     int _count;
-    readonly int X = Environment.GetEnvironmentVariable("BRINE_X") == "1" ? 1 : 0;
 
     public int Count => _count;
 
@@ -52,7 +51,7 @@ sealed class IdentityMap
                 e.Key = key;
                 e.Value = value;
                 e.Hash = h;
-                if (X == 1 ? ++_count * 2 > entries.Length : ++_count * 4 > entries.Length * 3L) Grow(entries.Length * (X == 1 ? 4 : 2));
+                if (++_count * 4 > entries.Length * 3L) Grow(entries.Length * 2);   // in-order rehash: growing is cheap
                 return -1;
             }
             if (ReferenceEquals(e.Key, key)) return e.Value;
@@ -103,7 +102,7 @@ sealed class IdentityMap
     /// <summary>Room for <paramref name="more"/> objects beyond those held, without growing step by step.</summary>
     public void Reserve(int more)
     {
-        long need = X == 1 ? ((long)_count + more) * 2 : ((long)_count + more) * 4 / 3 + 1;
+        long need = ((long)_count + more) * 4 / 3 + 1;
         if (need <= _entries.Length) return;
         Grow((int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)need), 1 << 30));
     }
