@@ -479,7 +479,7 @@ sealed partial class PickleEncoder
             }
             bound += 4 + 5L * count;
         }
-        Array.Clear(itemProbes, 0, items);
+        for (int j = 0; j < items; j++) itemProbes[j].Object = null;   // (their memo indices are written next)
         return true;
     }
 
