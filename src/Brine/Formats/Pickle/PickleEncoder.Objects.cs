@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections;
+using System.Runtime.CompilerServices;
 using Brine.Model;
 using Brine.Objects;
 using static Brine.Formats.Pickle.PickleOpcodes;
@@ -152,6 +153,11 @@ sealed partial class PickleEncoder
 
     const int PrefetchAhead = 8;
 
+    // The hot methods of this path are compiled optimized at once: a dump of a 100k-person graph takes ~60 ms, about
+    // the time tiered compilation needs to replace their first, unoptimized code, so a process that dumps a few
+    // graphs ran them unoptimized for most of the work (measured: 0.134 s against 0.069 s for the first dumps).
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void RunObjects()
     {
         while (_depth > 0)
@@ -246,6 +252,7 @@ sealed partial class PickleEncoder
     }
 
     /// <summary>What <see cref="Save"/> does for the node the token path would make of <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void SaveObjectValue(object? v)
     {
         OpcodeBoundary();
@@ -298,6 +305,7 @@ sealed partial class PickleEncoder
         if (list.Count > 0) PushFrame(new ObjFrame { Value = v, Items = list, Count = list.Count });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void SaveClassInstance(object v, ClassPlan plan)
     {
         // Once the class global is memoized, nothing is memoized between here and NEWOBJ: one probe finds or adds.
@@ -443,6 +451,7 @@ sealed partial class PickleEncoder
     /// misses of a record (the manager, each friend, the lists' table slots) overlap. False when a reference needs the
     /// member-by-member path: a list not written yet that holds something else than objects written before.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool ResolveReferences(int n, int items, ref long bound)
     {
         var probes = _recordProbes;
@@ -491,6 +500,7 @@ sealed partial class PickleEncoder
     /// Writes the state of <paramref name="v"/> (after its NEWOBJ) in one go. False, with nothing written, when a value
     /// needs the general path (an int beyond 32 bits, a long string, a datetime with a kind) or the frame is nearly full.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     bool WriteRecord(object v, ClassPlan plan)
     {
         var writes = plan.Writes;
