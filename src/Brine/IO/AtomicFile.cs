@@ -5,9 +5,9 @@ namespace Brine.IO;
 /// A failed write leaves neither a half file nor a damaged original.
 /// </summary>
 /// <remarks>
-/// The output goes through a <see cref="WriteBehindStream"/>: a large output is written by a second thread while the
-/// caller produces the rest, and its disk writeback starts early, so the flush to disk before the rename waits for
-/// less. A small one is written in place, as by a plain file stream.
+/// The output goes through a <see cref="WriteBehindStream"/>: a large output is written, and flushed to disk a few MB
+/// at a time, by a second thread while the caller produces the rest, so the flush to disk before the rename only waits
+/// for the tail. A small one is written in place, as by a plain file stream.
 /// </remarks>
 public sealed class AtomicFile : IDisposable
 {

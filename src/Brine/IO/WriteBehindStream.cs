@@ -1,14 +1,13 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Brine.IO;
 
 /// <summary>
 /// A file output whose filled blocks are written by a second thread, so that copying them into the page cache overlaps
-/// the work that produces them; on Linux that thread also starts the disk writeback of what it has written, so that the
-/// final flush to disk only waits for the tail. The thread starts with the first full block: small outputs are written
+/// the work that produces them; that thread also flushes what it has written to disk every few MB, so that the final
+/// flush to disk only waits for the tail. The thread starts with the first full block: small outputs are written
 /// in place. Seeking, reading and <see cref="Flush"/> first wait for the blocks handed over; an error on the writer
 /// thread is thrown by the next call that hands over or waits. Owns the file stream; disposing flushes, unless
 /// <see cref="Discard"/> gave up on the output first.
@@ -18,8 +17,8 @@ internal sealed class WriteBehindStream : Stream
     internal const int BlockSize = 1 << 20;
     // Bounds the memory held: the producer waits when this many blocks are not yet written.
     const int MaxQueued = 4;
-    // How much the writer writes before it asks the kernel to start writing it to disk.
-    const long WritebackStep = 8 << 20;
+    // How much the writer writes between two flushes to disk.
+    const long DiskFlushStep = 8 << 20;
 
     readonly FileStream _file;
     readonly SafeFileHandle _handle;
@@ -34,8 +33,7 @@ internal sealed class WriteBehindStream : Stream
     Thread? _writer;
     bool _closing, _discard;
     ExceptionDispatchInfo? _error;
-    long _writebackFrom;
-    bool _writeback = OperatingSystem.IsLinux();
+    long _flushedAt;
     bool _disposed;
 
     public WriteBehindStream(FileStream file)
@@ -148,7 +146,7 @@ internal sealed class WriteBehindStream : Stream
         {
             if (_writer is null)
             {
-                _writebackFrom = item.Item3;
+                _flushedAt = item.Item3;
                 _writer = new Thread(WriteLoop) { IsBackground = true, Name = "Brine write-behind" };
                 _writer.Start();
             }
@@ -188,7 +186,7 @@ internal sealed class WriteBehindStream : Stream
                 try
                 {
                     RandomAccess.Write(_handle, item.Block.AsSpan(0, item.Length), item.Offset);
-                    StartWriteback(item.Offset + item.Length);
+                    FlushStep(item.Offset + item.Length);
                 }
                 catch (Exception e) { lock (_gate) _error = ExceptionDispatchInfo.Capture(e); }
             }
@@ -202,25 +200,15 @@ internal sealed class WriteBehindStream : Stream
     }
 
     /// <summary>
-    /// Asks Linux to start writing the bytes written since the last call to disk, without waiting, so that they are
-    /// not all left for the final flush. Only a hint: the flush to disk still makes the file durable.
+    /// Flushes what is written so far to disk every few MB, while the caller produces the rest: the flush before the
+    /// rename then only has the tail left (on a virtual disk it costs in proportion to the data not yet flushed).
     /// </summary>
-    void StartWriteback(long end)
+    void FlushStep(long end)
     {
-        if (!_writeback || end - _writebackFrom < WritebackStep) return;
-        try
-        {
-            if (sync_file_range((int)_handle.DangerousGetHandle(), _writebackFrom, end - _writebackFrom, SyncFileRangeWrite) != 0)
-                _writeback = false;
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { _writeback = false; }
-        _writebackFrom = end;
+        if (end - _flushedAt < DiskFlushStep) return; // a header patched behind counts for nothing
+        _file.Flush(flushToDisk: true);
+        _flushedAt = end;
     }
-
-    const uint SyncFileRangeWrite = 2;
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int sync_file_range(int fd, long offset, long nbytes, uint flags);
 
     /// <summary>Drops what is not yet written and stops the writer thread: the output is being given up.</summary>
     public void Discard()
