@@ -131,31 +131,31 @@ internal sealed class WriteBehindStream : Stream
     void HandOver()
     {
         if (_blockLength == 0) return;
-        var item = (_block!, _blockLength, _blockStart);
+        var item = (Block: _block!, Length: _blockLength, Offset: _blockStart);
         _blockStart += _blockLength;
         _blockLength = 0;
         _block = null;
-        if (_writer is null && item.Item2 < BlockSize)
+        if (_writer is null && item.Length < BlockSize)
         {
-            try { RandomAccess.Write(_handle, item.Item1.AsSpan(0, item.Item2), item.Item3); }
-            finally { ArrayPool<byte>.Shared.Return(item.Item1); }
-            _length = Math.Max(_length, item.Item3 + item.Item2);
+            try { RandomAccess.Write(_handle, item.Block.AsSpan(0, item.Length), item.Offset); }
+            finally { ArrayPool<byte>.Shared.Return(item.Block); }
+            _length = Math.Max(_length, item.Offset + item.Length);
             return;
         }
         lock (_gate)
         {
             if (_writer is null)
             {
-                _flushedAt = item.Item3;
+                _flushedAt = item.Offset;
                 _writer = new Thread(WriteLoop) { IsBackground = true, Name = "Brine write-behind" };
                 _writer.Start();
             }
             while (_queue.Count >= MaxQueued && _error is null) Monitor.Wait(_gate);
-            if (_error is not null) { ArrayPool<byte>.Shared.Return(item.Item1); _error.Throw(); }
+            if (_error is not null) { ArrayPool<byte>.Shared.Return(item.Block); _error.Throw(); }
             _queue.Enqueue(item);
             Monitor.PulseAll(_gate);
         }
-        _length = Math.Max(_length, item.Item3 + item.Item2);
+        _length = Math.Max(_length, item.Offset + item.Length);
     }
 
     /// <summary>Hands over the current block and waits until the writer has written all; throws its error.</summary>
