@@ -34,6 +34,7 @@ sealed class PickleLoader
     /// the rest of loading them.
     /// </summary>
     readonly List<(long index, Node node)> _memoLog = new();
+    bool _logAll = true;
     /// <summary>Nodes whose memo slot went to another node (an object that became a scalar after BUILD).</summary>
     readonly HashSet<Node> _memoReplaced = new(ReferenceEqualityComparer.Instance);
     /// <summary>Maps made by instantiating a class (so BUILD, APPEND and SETITEM know them).</summary>
@@ -68,8 +69,11 @@ sealed class PickleLoader
     public long StartOffset { get; private set; }
 
     /// <summary>Loads the next pickle of the stream; null when the stream ends cleanly between pickles.</summary>
-    public Node? LoadNext()
+    /// <param name="nameShared">Whether <see cref="NameByMemo"/> will be asked to name the shared nodes (the token path):
+    /// without it only the stores of objects are logged (<see cref="MemoReplace"/> needs those), not every store.</param>
+    public Node? LoadNext(bool nameShared = true)
     {
+        _logAll = nameShared;
         _stack.Clear(); _marks.Clear(); _memo.Clear(); _sparseMemo.Clear(); _memoCount = 0;
         _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
         _result = null;
@@ -559,7 +563,8 @@ sealed class PickleLoader
         else if (index == _memo.Count && index < int.MaxValue && !_sparseMemo.ContainsKey(index)) { isNew = true; _memo.Add(v); }
         else { isNew = !_sparseMemo.ContainsKey(index); _sparseMemo[index] = v; }
         if (isNew) _memoCount++;
-        if (v is Node n) _memoLog.Add((index, n));
+        // Objects (tagged maps) are the only nodes MemoReplace looks for.
+        if (v is Node n && (_logAll || n is { IsMap: true, Tag: not null })) _memoLog.Add((index, n));
     }
 
     object MemoGet(long index)
@@ -600,6 +605,7 @@ sealed class PickleLoader
     public void NameByMemo(IReadOnlySet<Node> shared, Dictionary<Node, string> names)
     {
         if (shared.Count == 0) return;
+        if (!_logAll) throw new InvalidOperationException("the pickle was loaded without naming its shared nodes");
         foreach (var (index, node) in _memoLog)
             if (shared.Contains(node) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
     }

@@ -65,7 +65,7 @@ public sealed class PickleReader : TokenReader
         if (_stack.Count != 0) return false;
         ResetNodeInfo();
         _inValue = false;
-        var root = _loader.LoadNext();
+        var root = _loader.LoadNext(nameShared: false);
         if (root is null) { Kind = TokenKind.None; return true; }
         _inValue = true;
         // As after the value's last token.
