@@ -42,6 +42,8 @@ sealed partial class PickleEncoder
     readonly Dictionary<(char kind, string value), Node> _interned = new();
     readonly Dictionary<string, Node> _globals = new(StringComparer.Ordinal);
     Node? _utc;
+    /// <summary>The stand-in of the class <c>datetime.datetime</c> (see <see cref="SaveTimestamp"/>).</summary>
+    Node? _dateTimeClass;
     readonly Stack<Work> _work = new();
 
     abstract record Synthetic;
@@ -691,7 +693,12 @@ sealed partial class PickleEncoder
         int us = ts.Nanoseconds / 1000;
         byte[] state = [(byte)(date.Year >> 8), (byte)date.Year, (byte)date.Month, (byte)date.Day,
             (byte)(rem / 3600), (byte)(rem / 60 % 60), (byte)(rem % 60), (byte)(us >> 16), (byte)(us >> 8), (byte)us];
-        if (ts.OffsetMinutes is null && _proto >= 3 && _bufferCallback is null && _globals.TryGetValue("datetime\ndatetime", out var dt) && _memo.TryGetValue(dt, out var dtIdx))
+        // The class node is remembered (its string key costs a hash each time); looking it up in the memo checks it
+        // still belongs to this pickle.
+        int dtIdx = -1;
+        if (ts.OffsetMinutes is null && _proto >= 3 && _bufferCallback is null
+            && ((_dateTimeClass is not null && _memo.TryGetValue(_dateTimeClass, out dtIdx))
+                || (_globals.TryGetValue("datetime\ndatetime", out _dateTimeClass) && _memo.TryGetValue(_dateTimeClass, out dtIdx))))
         {
             // A naive datetime once the class is memoized: the bytes the general path below writes (the same
             // opcode boundaries and memo indexes), without its stand-in nodes. The state bytes and the tuple are
@@ -703,7 +710,7 @@ sealed partial class PickleEncoder
             MemoPutFresh();
             WriteByte(TUPLE1); MemoPutFresh();
             WriteByte(REDUCE);
-            ReduceEnd(n, null);
+            MemoPut(n); // (ReduceEnd: n was not in the memo when Save began, and saving fresh objects cannot put it there)
             return;
         }
         Node args;
