@@ -153,8 +153,12 @@ public static class SnapshotBench
         var graph = MakeGraph(nodes);
         byte[] pickle = DumpObjects(users), mp = MessagePackSerializer.Serialize(users), gp = DumpObjects(graph);
         Check(users, LoadObjects<List<User>>(pickle));
+        var tree = UsersAsNodes(users);
+        byte[] plain = DumpNode(tree);
         var steps = new (string name, Action run)[]
         {
+            ("users dicts dump Brine", () => DumpNode(tree)),
+            ("users dicts load Brine", () => { using var r = new PickleReader(new MemoryStream(plain, false)); NodeBuilder.ReadValue(r); }),
             ("users dump Brine", () => DumpObjects(users)),
             ("users dump MessagePack", () => MessagePackSerializer.Serialize(users)),
             ("users dump Brine to Stream.Null", () => ObjectWriter.Write(Stream.Null, Pickle, users, Options)),
@@ -184,7 +188,7 @@ public static class SnapshotBench
         double Med(int i) { var t = times[i].OrderBy(x => x).ToList(); return t[t.Count / 2]; }
         for (int i = 0; i < steps.Length; i++)
             Console.WriteLine($"{steps[i].name,-24} median {Med(i):F3} s  (min {times[i].Min():F3}); GC pause {pauses[i] / rounds:F3} s/run, last run gen2/1/0 {gcs[i] / 1000000}/{gcs[i] / 1000 % 1000}/{gcs[i] % 1000}, alloc {allocs[i] / 1e6:F0} MB");
-        if (only.Length == 0) Console.WriteLine($"MessagePack / Brine: dump {Med(1) / Med(0):F2}×, load {Med(4) / Med(3):F2}×");
+        if (only.Length == 0) Console.WriteLine($"MessagePack / Brine: dump {Med(3) / Med(2):F2}×, load {Med(6) / Med(5):F2}×");
         return 0;
     }
 
@@ -217,6 +221,13 @@ public static class SnapshotBench
 
     /// <summary>Brine's byte-array form, as MessagePack-CSharp's <c>Serialize</c> returns one.</summary>
     static byte[] DumpObjects(object value) => ObjectWriter.ToBytes(Pickle, value, Options);
+
+    static byte[] DumpNode(Node tree)
+    {
+        var ms = new MemoryStream();
+        using (var w = new PickleWriter(ms, leaveOpen: true)) { w.WriteNode(tree); w.Finish(); }
+        return ms.ToArray();
+    }
 
     static T LoadObjects<T>(byte[] pickle) => ObjectReader.ReadFrom<T>(new MemoryStream(pickle, false), Pickle, Options)!;
 

@@ -21,6 +21,9 @@ public sealed class NodeBuilder
     /// <summary>Reads one whole top-level value from <paramref name="reader"/>; null at the end of the stream.</summary>
     public static Node? ReadValue(TokenReader reader, NodeBuilder? builder = null)
     {
+        // A reader that built the graph already gives it whole: the same nodes and sharing the tokens (anchors,
+        // aliases) would rebuild. Not when a builder is passed: its caller may want the anchors by name.
+        if (builder is null && reader.TryTakeNode(out var whole)) return whole;
         builder ??= new NodeBuilder();
         builder.Reset();
         while (reader.Read())

@@ -51,6 +51,13 @@ public abstract class TokenReader : IDisposable
     /// <summary>Advances to the next token. Returns false at the end of the stream.</summary>
     public abstract bool Read();
 
+    /// <summary>
+    /// For readers that run each value into a <see cref="Node"/> graph before emitting it (pickle): at a value
+    /// boundary, hands the next value's graph over whole (null at the end of the stream) and returns true, so
+    /// <see cref="NodeBuilder"/> need not rebuild what the reader already built. False: read tokens instead.
+    /// </summary>
+    internal virtual bool TryTakeNode(out Node? value) { value = null; return false; }
+
     /// <summary>The integer as a <see cref="BigInteger"/> whatever its size.</summary>
     public BigInteger IntegerValue => BigValue ?? Int64Value;
 

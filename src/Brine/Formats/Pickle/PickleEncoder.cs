@@ -42,6 +42,8 @@ sealed partial class PickleEncoder
     readonly Dictionary<(char kind, string value), Node> _interned = new();
     readonly Dictionary<string, Node> _globals = new(StringComparer.Ordinal);
     Node? _utc;
+    /// <summary>The stand-in of the class <c>datetime.datetime</c> (see <see cref="SaveTimestamp"/>).</summary>
+    Node? _dateTimeClass;
     readonly Stack<Work> _work = new();
 
     abstract record Synthetic;
@@ -172,6 +174,16 @@ sealed partial class PickleEncoder
         else { Span<byte> b = stackalloc byte[5]; b[0] = LONG_BINPUT; BinaryPrimitives.WriteUInt32LittleEndian(b[1..], (uint)idx); Write(b); }
     }
 
+    /// <summary>Memoizes an object no later value can refer to: its index is taken and written, no entry is kept.</summary>
+    void MemoPutFresh()
+    {
+        int idx = _memoSize++;
+        if (_proto >= 4) WriteByte(MEMOIZE);
+        else if (!_bin) WriteAscii("p" + idx.ToString(CultureInfo.InvariantCulture) + "\n");
+        else if (idx < 256) { WriteByte(BINPUT); WriteByte((byte)idx); }
+        else { Span<byte> b = stackalloc byte[5]; b[0] = LONG_BINPUT; BinaryPrimitives.WriteUInt32LittleEndian(b[1..], (uint)idx); Write(b); }
+    }
+
     void WriteGet(int idx)
     {
         if (!_bin) WriteAscii("g" + idx.ToString(CultureInfo.InvariantCulture) + "\n");
@@ -295,7 +307,8 @@ sealed partial class PickleEncoder
             case TokenKind.Float: SaveFloat((double)n.Value!); return;
         }
         if (_memo.TryGetValue(n, out var idx)) { WriteGet(idx); return; }
-        if (_synthetic.TryGetValue(n, out var syn))
+        // Stand-ins (Reduce, Global) are all null nodes: other kinds need not be looked up.
+        if (n.Kind == TokenKind.Null && _synthetic.TryGetValue(n, out var syn))
         {
             if (syn is SynthGlobal g) SaveGlobal(n, g);
             else { var r = (SynthReduce)syn; PushReduce(r.Callable, r.Args, n, r.NewObj, r.State); }
@@ -680,6 +693,26 @@ sealed partial class PickleEncoder
         int us = ts.Nanoseconds / 1000;
         byte[] state = [(byte)(date.Year >> 8), (byte)date.Year, (byte)date.Month, (byte)date.Day,
             (byte)(rem / 3600), (byte)(rem / 60 % 60), (byte)(rem % 60), (byte)(us >> 16), (byte)(us >> 8), (byte)us];
+        // The class node is remembered (its string key costs a hash each time); looking it up in the memo checks it
+        // still belongs to this pickle.
+        int dtIdx = -1;
+        if (ts.OffsetMinutes is null && _proto >= 3 && _bufferCallback is null
+            && ((_dateTimeClass is not null && _memo.TryGetValue(_dateTimeClass, out dtIdx))
+                || (_globals.TryGetValue("datetime\ndatetime", out _dateTimeClass) && _memo.TryGetValue(_dateTimeClass, out dtIdx))))
+        {
+            // A naive datetime once the class is memoized: the bytes the general path below writes (the same
+            // opcode boundaries and memo indexes), without its stand-in nodes. The state bytes and the tuple are
+            // fresh objects nothing else can reach, so they take memo indexes but no memo entries.
+            OpcodeBoundary(); WriteGet(dtIdx);                 // Save(callable): a memo hit
+            OpcodeBoundary(); OpcodeBoundary();                // Save(args tuple), Save(state bytes)
+            Span<byte> h = [SHORT_BINBYTES, (byte)state.Length];
+            WriteHeaderAndPayload(h, state);
+            MemoPutFresh();
+            WriteByte(TUPLE1); MemoPutFresh();
+            WriteByte(REDUCE);
+            MemoPut(n); // (ReduceEnd: n was not in the memo when Save began, and saving fresh objects cannot put it there)
+            return;
+        }
         Node args;
         if (ts.OffsetMinutes is null) args = Tuple(Node.Bytes(state));
         else args = Tuple(Node.Bytes(state), TimeZone(offsetMin));
@@ -715,9 +748,17 @@ sealed partial class PickleEncoder
         while (all.Count > 0)
         {
             var n = all.Pop();
-            if (!seen.Add(n)) continue;
-            if (n.Items is { } items) foreach (var i in items) all.Push(i);
-            else if (n.Entries is { } entries) foreach (var e in entries) { all.Push(e.Key); all.Push(e.Value); }
+            // Scalars are never pushed, and only containers holding containers are remembered: a container of
+            // scalars (a record) cannot close a cycle, and seeing it again costs less than remembering a million.
+            bool inner = false;
+            if (n.Items is { } items) { foreach (var i in items) if (!i.IsScalar) { inner = true; break; } }
+            else if (n.Entries is { } entries) { foreach (var e in entries) if (!e.Key.IsScalar || !e.Value.IsScalar) { inner = true; break; } }
+            if (inner)
+            {
+                if (!seen.Add(n)) continue;
+                if (n.Items is { } its) { foreach (var i in its) if (!i.IsScalar) all.Push(i); }
+                else foreach (var e in n.Entries!) { if (!e.Key.IsScalar) all.Push(e.Key); if (!e.Value.IsScalar) all.Push(e.Value); }
+            }
             if (!LateMemo(n, _proto) || state.ContainsKey(n)) continue;
             // Depth-first over late-memo nodes only.
             var dfs = new Stack<(Node node, int next)>();

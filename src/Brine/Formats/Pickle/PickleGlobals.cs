@@ -3,7 +3,8 @@ namespace Brine.Formats.Pickle;
 /// <summary>A global (<c>module.name</c>) pushed by GLOBAL or STACK_GLOBAL. The reader never imports or calls it.</summary>
 sealed record PyGlobal(string Module, string Name)
 {
-    public string FullName => Module + "." + Name;
+    // Made once: calls switch on it, and a million datetimes meet the same memoized global.
+    public string FullName { get; } = Module + "." + Name;
     public override string ToString() => FullName;
 }
 

@@ -34,6 +34,7 @@ sealed class PickleLoader
     /// the rest of loading them.
     /// </summary>
     readonly List<(long index, Node node)> _memoLog = new();
+    bool _logAll = true;
     /// <summary>Nodes whose memo slot went to another node (an object that became a scalar after BUILD).</summary>
     readonly HashSet<Node> _memoReplaced = new(ReferenceEqualityComparer.Instance);
     /// <summary>Maps made by instantiating a class (so BUILD, APPEND and SETITEM know them).</summary>
@@ -68,8 +69,11 @@ sealed class PickleLoader
     public long StartOffset { get; private set; }
 
     /// <summary>Loads the next pickle of the stream; null when the stream ends cleanly between pickles.</summary>
-    public Node? LoadNext()
+    /// <param name="nameShared">Whether <see cref="NameByMemo"/> will be asked to name the shared nodes (the token path):
+    /// without it only the stores of objects are logged (<see cref="MemoReplace"/> needs those), not every store.</param>
+    public Node? LoadNext(bool nameShared = true)
     {
+        _logAll = nameShared;
         _stack.Clear(); _marks.Clear(); _memo.Clear(); _sparseMemo.Clear(); _memoCount = 0;
         _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
         _result = null;
@@ -381,9 +385,18 @@ sealed class PickleLoader
         catch (FormatException e) { throw Fail(e.Message); }
     }
 
-    void LoadBinUnicode() => Push(Node.String(DecodeUtf8(TakeArray(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))));
-    void LoadShortBinUnicode() => Push(Node.String(DecodeUtf8(TakeArray(Take(1)[0]))));
-    void LoadBinUnicode8() => Push(Node.String(DecodeUtf8(TakeArray(ReadLength8()))));
+    void LoadBinUnicode() => Push(Node.String(TakeUtf8(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))));
+    void LoadShortBinUnicode() => Push(Node.String(TakeUtf8(Take(1)[0])));
+    void LoadBinUnicode8() => Push(Node.String(TakeUtf8(ReadLength8())));
+
+    /// <summary>A UTF-8 string argument of <paramref name="n"/> bytes; short ones are decoded in the buffer (no array to throw away).</summary>
+    string TakeUtf8(long n)
+    {
+        if (n > 64 * 1024 || n > _options.MaxValueBytes) return DecodeUtf8(TakeArray(n));
+        var span = Take((int)n);
+        try { return StrictUtf8.GetString(span); }
+        catch (DecoderFallbackException) { throw Fail("the string is not valid UTF-8"); }
+    }
 
     long ReadLength8()
     {
@@ -437,17 +450,36 @@ sealed class PickleLoader
         AppendTo(Top(), item);
     }
 
+    /// <summary>Removes the topmost MARK and returns where its items start on the stack (they stay there; the caller removes them).</summary>
+    int PopMarkIndex()
+    {
+        if (_marks.Count == 0) throw Fail("no MARK on the stack");
+        int m = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        return m;
+    }
+
+    /// <summary>The item below <paramref name="m"/> after its MARK is gone (what <see cref="Top"/> gives once the items are popped).</summary>
+    object TopBelow(int m)
+    {
+        int floor = _marks.Count > 0 ? _marks[^1] : 0;
+        if (m <= floor) { _stack.RemoveRange(m, _stack.Count - m); throw Fail("stack underflow (corrupt pickle)"); }
+        return _stack[m - 1];
+    }
+
+    // APPENDS and SETITEMS take their items from the stack in place (as PopMark and Top would, without a list per batch).
     void LoadAppends()
     {
-        var items = PopMark();
-        var target = Top();
+        int m = PopMarkIndex(), count = _stack.Count - m;
+        var target = TopBelow(m);
         if (target is Node { IsList: true } list && list.Tag != "tuple")
         {
-            list.Items!.Capacity = Math.Max(list.Items.Capacity, list.Items.Count + items.Count);
-            foreach (var i in items) list.Items.Add(AsNode(i));
-            return;
+            // Grows by doubling: setting the capacity to just this batch more copied the whole list every 1000 items.
+            list.Items!.EnsureCapacity(list.Items.Count + count);
+            for (int i = m; i < m + count; i++) list.Items.Add(AsNode(_stack[i]));
         }
-        foreach (var i in items) AppendTo(target, i);
+        else for (int i = m; i < m + count; i++) AppendTo(target, _stack[i]);
+        _stack.RemoveRange(m, count);
     }
 
     Node ListOf(List<object> items, string? tag)
@@ -465,9 +497,11 @@ sealed class PickleLoader
     {
         int floor = _marks.Count > 0 ? _marks[^1] : 0;
         if (_stack.Count - floor < n) throw Fail("stack underflow (corrupt pickle)");
-        var items = _stack.GetRange(_stack.Count - n, n);
+        var t = Node.List("tuple");
+        t.Items!.Capacity = n;
+        for (int i = _stack.Count - n; i < _stack.Count; i++) t.Items.Add(AsNode(_stack[i]));
         _stack.RemoveRange(_stack.Count - n, n);
-        Push(ListOf(items, "tuple"));
+        Push(t);
     }
 
     void SetItem(object target, object key, object value)
@@ -500,10 +534,13 @@ sealed class PickleLoader
 
     void LoadSetItems()
     {
-        var items = PopMark();
-        if (items.Count % 2 != 0) throw Fail("odd number of items for SETITEMS");
-        var target = Top();
-        for (int i = 0; i < items.Count; i += 2) SetItem(target, items[i], items[i + 1]);
+        int m = PopMarkIndex(), count = _stack.Count - m;
+        if (count % 2 != 0) { _stack.RemoveRange(m, count); throw Fail("odd number of items for SETITEMS"); }
+        var target = TopBelow(m);
+        // A plain dict filled in one batch (the usual record) gets its entries array at its final size.
+        if (target is Node { IsMap: true, Tag: null } map) map.Entries!.EnsureCapacity(map.Entries.Count + count / 2);
+        for (int i = m; i < m + count; i += 2) SetItem(target, _stack[i], _stack[i + 1]);
+        _stack.RemoveRange(m, count);
     }
 
     void LoadAddItems()
@@ -526,7 +563,8 @@ sealed class PickleLoader
         else if (index == _memo.Count && index < int.MaxValue && !_sparseMemo.ContainsKey(index)) { isNew = true; _memo.Add(v); }
         else { isNew = !_sparseMemo.ContainsKey(index); _sparseMemo[index] = v; }
         if (isNew) _memoCount++;
-        if (v is Node n) _memoLog.Add((index, n));
+        // Objects (tagged maps) are the only nodes MemoReplace looks for.
+        if (v is Node n && (_logAll || n is { IsMap: true, Tag: not null })) _memoLog.Add((index, n));
     }
 
     object MemoGet(long index)
@@ -567,6 +605,7 @@ sealed class PickleLoader
     public void NameByMemo(IReadOnlySet<Node> shared, Dictionary<Node, string> names)
     {
         if (shared.Count == 0) return;
+        if (!_logAll) throw new InvalidOperationException("the pickle was loaded without naming its shared nodes");
         foreach (var (index, node) in _memoLog)
             if (shared.Contains(node) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
     }

@@ -59,6 +59,21 @@ public sealed class PickleReader : TokenReader
         return true;
     }
 
+    internal override bool TryTakeNode(out Node? value)
+    {
+        value = null;
+        if (_stack.Count != 0) return false;
+        ResetNodeInfo();
+        _inValue = false;
+        var root = _loader.LoadNext(nameShared: false);
+        if (root is null) { Kind = TokenKind.None; return true; }
+        _inValue = true;
+        // As after the value's last token.
+        Kind = root.IsList ? TokenKind.EndList : root.IsMap ? TokenKind.EndMap : root.Kind;
+        value = root;
+        return true;
+    }
+
     void Emit(Node n)
     {
         if (_anchorOf.TryGetValue(n, out var anchor))
