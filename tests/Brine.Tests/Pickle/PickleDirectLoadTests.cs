@@ -257,6 +257,60 @@ for p in (2, 3, 4, 5):
         }
     }
 
+    [Fact]
+    public void The_root_list_filled_as_its_declared_type_agrees_with_the_Node_path()
+    {
+        // The root List<T> takes items of exactly T (and None) as they are appended; anything else puts them back.
+        var nodes = Enumerable.Range(0, 40).Select(i => new GraphNode { Id = i, Label = "n" + i }).ToList();
+        for (int i = 1; i < nodes.Count; i++) nodes[i].Parent = nodes[i / 2];
+        Assert.True(Same(Pickle(nodes, Open), typeof(List<GraphNode>), Open));
+        // The root list held by a member of its own type (shared), and by an untyped member (a copy as List<object>).
+        nodes[3].Children = nodes;
+        var bytes = Pickle(nodes, Open);
+        Same(bytes, typeof(List<GraphNode>), Open);   // (a member that takes the list before it is filled: the Node path)
+        var (v, _, _) = Load(bytes, typeof(List<GraphNode>), Open, direct: true);
+        Assert.Same(v, ((List<GraphNode>)v!)[3].Children);
+        Assert.Equal(40, ((List<GraphNode>)v).Count);
+        nodes[3].Children = new(); nodes[5].Payload = nodes;
+        Same(Pickle(nodes, Open), typeof(List<GraphNode>), Open);
+        Same(Pickle(nodes, Open), typeof(object), Open);
+
+        // Python's root lists: None items, items of another kind, the list inside itself, single APPENDs (protocols 0–1).
+        var pickle = Python.RunBytes(PyModels + """
+t = datetime.datetime(2024, 2, 29, 13, 45, 7)
+def u(i): return User(i, "n%d" % i, "e%d" % i, "en", t, [], None, {}, None, None)
+shapes = [[u(1), None, u(2)], [u(1), 5, u(2)], [None], [], [u(i) for i in range(2000)] + ["x"], [u(1), [u(2)]], [u(1), (u(2),)]]
+l = [u(1)]; l.append(l); shapes.append(l)
+l = [u(1)]; l[0].referrer = u(2); l[0].tags = l; shapes.append(l)
+for s in shapes:
+    for p in (0, 1, 2, 4, 5):
+        b = pickle.dumps(s, p)
+        sys.stdout.buffer.write(len(b).to_bytes(4, "little") + b)
+""");
+        var options = new ObjectOptions { Types = TypePolicy.Default.Allow<PyUser>("models.User"), Naming = MemberNaming.SnakeCase };
+        int direct = 0;
+        for (int at = 0; at < pickle.Length;)
+        {
+            int n = BitConverter.ToInt32(pickle, at);
+            var b = pickle.AsSpan(at + 4, n).ToArray();
+            at += 4 + n;
+            if (Same(b, typeof(List<PyUser>), options)) direct++;
+            Same(b, typeof(List<object>), options);
+            Same(b, typeof(object), options);
+        }
+        Assert.True(direct >= 9);   // None items, [None] and [] with protocols 2, 4 and 5
+
+        // An item of a derived class after many of the declared one: the taken items go back, in order.
+        var mixed = Enumerable.Range(0, 50).Select(i => i == 37 ? new DerivedItem { X = i, Y = "d" } : new BaseItem { X = i }).ToList();
+        mixed.Add(mixed[2]);
+        var mb = Pickle(mixed, Open);
+        Assert.True(Same(mb, typeof(List<BaseItem>), Open));
+        var back = ObjectReader.ReadFrom<List<BaseItem>>(new MemoryStream(mb), new PickleFormat(), Open)!;
+        Assert.Equal(51, back.Count);
+        Assert.IsType<DerivedItem>(back[37]);
+        Assert.Same(back[2], back[50]);
+    }
+
     /// <summary>Scalar members only: records of it are parsed whole once the first has been built opcode by opcode.</summary>
     public sealed class Rec
     {
@@ -377,3 +431,6 @@ for p in (2, 3, 4, 5):
         Assert.Equal(4, r.DirectLoads);
     }
 }
+
+public class BaseItem { public int X { get; set; } }
+public sealed class DerivedItem : BaseItem { public string? Y { get; set; } }

@@ -28,7 +28,77 @@ sealed class PickleObjectLoader
     /// <summary>The pickle holds something this path does not cover: rerun it through the Node path.</summary>
     public sealed class Fallback(string why) : Exception(why);
 
-    sealed class PyList : List<object?> { public object? Converted; }
+    /// <remarks><see cref="Eager"/>: the root list filled straight into its declared <c>List&lt;T&gt;</c> (see <see cref="EagerList"/>); its items are not in the base list then.</remarks>
+    sealed class PyList : List<object?>
+    {
+        public object? Converted;
+        public EagerList? Eager;
+
+        /// <summary>Puts the eagerly taken items back into the list (something needs them as loaded values).</summary>
+        public void Materialize()
+        {
+            if (Eager is not { } e) return;
+            Eager = null;
+            e.MoveTo(this);
+        }
+    }
+
+    /// <summary>
+    /// The root list when the caller asked for exactly <c>List&lt;T&gt;</c> of a class: items that are null or of
+    /// exactly T (what <see cref="To"/> would hand over as they are) go straight into it as they are appended, so the
+    /// untyped list and its copy at STOP are never made. Any other item puts everything back in the untyped list.
+    /// </summary>
+    abstract class EagerList
+    {
+        public abstract Type ListType { get; }
+        public abstract object List { get; }
+        public abstract bool TryAdd(object? item);
+        public abstract void MoveTo(List<object?> target);
+    }
+
+    sealed class EagerList<T> : EagerList where T : class
+    {
+        readonly List<T?> _list = new();
+        public override Type ListType => typeof(List<T>);
+        public override object List => _list;
+        public override bool TryAdd(object? item)
+        {
+            if (item is null) { _list.Add(null); return true; }
+            if (item.GetType() != typeof(T)) return false;
+            _list.Add(System.Runtime.CompilerServices.Unsafe.As<T>(item));
+            return true;
+        }
+        public override void MoveTo(List<object?> target)
+        {
+            target.EnsureCapacity(target.Count + _list.Count);
+            foreach (var x in _list) target.Add(x);
+        }
+    }
+
+    /// <summary>The maker of the root's eager list (null: the root is not a <c>List&lt;T&gt;</c> of a class); used for the first list only.</summary>
+    Func<EagerList>? _eagerRoot;
+
+    void SetEagerRoot(Type root)
+    {
+        if (!root.IsGenericType || root.GetGenericTypeDefinition() != typeof(List<>)) return;
+        var elem = root.GetGenericArguments()[0];
+        if (elem.IsValueType || elem == typeof(Node) || elem.IsPointer || elem.IsByRef || elem.ContainsGenericParameters) return;
+        TypeShape shape;
+        try { shape = ShapeOf(root); }
+        catch (NotSupportedException) { return; }
+        // The same conditions under which ListToCore fills a List<T> through Fill (To of an item of exactly T is the item).
+        if (shape.Kind != ShapeKind.List || shape.AddItem is not null || shape.Create is null || shape.ElementType != elem) return;
+        var make = typeof(EagerList<>).MakeGenericType(elem);
+        _eagerRoot = () => (EagerList)Activator.CreateInstance(make)!;
+    }
+
+    PyList NewList()
+    {
+        var l = new PyList();
+        if (_eagerRoot is { } make && _sp == 0 && _marks.Count == 0) l.Eager = make();
+        _eagerRoot = null;
+        return l;
+    }
     /// <remarks><see cref="Shared"/>: fetched from the memo or DUPed, so something besides the stack may hold it (never recycled).</remarks>
     sealed class PyDict : List<KeyValuePair<object?, object?>> { public object? Converted; public int MemoIndex = -1; public bool Shared; }
     sealed class PyTuple(object?[] items) { public readonly object?[] Items = items; public object? Converted; public int MemoIndex = -1; public bool Shared; }
@@ -114,6 +184,7 @@ sealed class PickleObjectLoader
     public object? Load(Type root)
     {
         WalkStatic(root);
+        SetEagerRoot(root);
         while (true)
         {
             int op = _in.ReadByte();
@@ -150,13 +221,31 @@ sealed class PickleObjectLoader
                 case PickleOpcodes.BINUNICODE8: Push(StrictUtf8.GetString(TakeLength(BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
                 case PickleOpcodes.SHORT_BINBYTES: Push(TakeLength(Take(1)[0]).ToArray()); break;
                 case PickleOpcodes.BINBYTES: Push(TakeLength(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))).ToArray()); break;
-                case PickleOpcodes.EMPTY_LIST: Push(new PyList()); break;
-                case PickleOpcodes.APPEND: { var item = Pop(); ListTarget().Add(item); break; }
+                case PickleOpcodes.EMPTY_LIST: Push(NewList()); break;
+                case PickleOpcodes.APPEND:
+                {
+                    var item = Pop(); var l = ListTarget();
+                    if (l.Eager is { } e) { if (e.TryAdd(item)) break; l.Materialize(); }
+                    l.Add(item);
+                    break;
+                }
                 case PickleOpcodes.APPENDS:
                 {
                     int m = MarkAt();
                     var target = m > 0 ? _refs[m - 1] as PyList : null;
                     if (target is not { Converted: null } || m - 1 < (_marks.Count > 1 ? _marks[^2] : 0)) throw No("append target");
+                    if (target.Eager is { } e)
+                    {
+                        int i = m;
+                        for (; i < _sp; i++) if (!e.TryAdd(_refs[i])) break;
+                        if (i < _sp)
+                        {
+                            target.Materialize();
+                            for (; i < _sp; i++) target.Add(Boxed(i));
+                        }
+                        DropTo(m);
+                        break;
+                    }
                     target.EnsureCapacity(target.Count + _sp - m);
                     for (int i = m; i < _sp; i++) target.Add(Boxed(i));
                     DropTo(m);
@@ -919,6 +1008,12 @@ sealed class PickleObjectLoader
     {
         ref object? converted = ref holder is PyList pl ? ref pl.Converted : ref ((PyTuple)holder).Converted;
         if (Reuse(converted, u, out var done)) return done;
+        if (holder is PyList { Eager: { } eager } ep)
+        {
+            // The items are already in the declared list: it is what the conversion below would make.
+            if (u == eager.ListType) return converted = eager.List;
+            ep.Materialize();
+        }
         var type = u;
         var shape = ShapeOf(u);
         if (u == typeof(object) || shape.Kind == ShapeKind.Object && (u.IsAbstract || u.IsInterface))
