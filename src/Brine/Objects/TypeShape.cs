@@ -62,6 +62,13 @@ sealed class MemberShape
         return f;
     }
 
+    /// <summary>
+    /// The member read from <paramref name="target"/> (an expression of the owner's type), for readers compiled over
+    /// several members at once; null when the member has no field or property behind it.
+    /// </summary>
+    internal Expression? Access(Expression target) =>
+        Info is PropertyInfo p ? Expression.Property(target, p) : Info is FieldInfo f ? Expression.Field(target, f) : null;
+
     /// <summary>A setter taking <typeparamref name="T"/> unboxed, as <see cref="TypedGet{T}"/>. Null when the member is not a
     /// writable <typeparamref name="T"/> of a class (readonly fields and struct members keep the boxing <see cref="Set"/>).</summary>
     public Action<object, T>? TypedSet<T>()

@@ -46,9 +46,19 @@ public class PickleObjectPathTests
         public object? Extra { get; set; }
     }
 
+    /// <summary>Arrays and lists of references as members (read without interface calls on the record path).</summary>
+    public sealed class Team
+    {
+        public long Id { get; set; }
+        public Member? Lead { get; set; }
+        public Member[] Members { get; set; } = [];
+        public object?[] Misc { get; set; } = [];
+        public List<string> Tags { get; set; } = new();
+    }
+
     static readonly ObjectOptions Options = new()
     {
-        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty").Allow<Flat>("models.Flat").Allow<Member>("models.Member"),
+        Types = TypePolicy.Default.Allow<Rec>("models.Rec").Allow<One>("models.One").Allow<Empty>("models.Empty").Allow<Flat>("models.Flat").Allow<Member>("models.Member").Allow<Team>("models.Team"),
         Naming = MemberNaming.SnakeCase,
     };
 
@@ -75,7 +85,7 @@ public class PickleObjectPathTests
         return ms.ToArray();
     }
 
-    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback", "flat", "late-fallback", "org" };
+    public static TheoryData<string> Cases => new() { "users", "graph", "scalars", "big", "empty", "fallback", "flat", "late-fallback", "org", "arrays" };
 
     /// <summary>An org chart in preorder (managers are written before their reports) with friends among those before.</summary>
     static List<Member> Org(int n)
@@ -171,6 +181,18 @@ public class PickleObjectPathTests
             {
                 var org = Org(5000);
                 return new List<object?> { org[0], org, org[3].Friends };
+            }
+            case "arrays":
+            {
+                var org = Org(300);
+                var teams = Enumerable.Range(0, 200).Select(i => new Team
+                {
+                    Id = i, Lead = i % 7 == 0 ? null : org[i % 50],
+                    Members = org.Skip(i % 40).Take(i % 5).ToArray(),
+                    Misc = i % 3 == 0 ? [org[1], null, org[2]] : i % 3 == 1 ? ["x", 1] : [],
+                    Tags = i % 2 == 0 ? new List<string> { "a" } : new(),
+                }).ToArray();
+                return new object?[] { org, teams, teams[0].Members, teams[3].Misc };
             }
             case "fallback":
                 return new List<object?> { new Rec { Extra = new Dictionary<string, int> { ["a"] = 1 } }, new HashSet<int> { 1 } };

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections;
+using System.Linq.Expressions;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using Brine.Model;
 using Brine.Objects;
@@ -40,10 +42,12 @@ sealed partial class PickleEncoder
         /// </summary>
         public byte[]? Prefix;
         /// <summary>Per member: the type its reference had last time, and what that is (<see cref="RefKindOf"/>).</summary>
-        public required Type?[] RefTypes;
+        public required nint[] RefTypes;
         public required RefKind[] RefKinds;
         public byte[][]? KeyGets;
         public int FixedBytes;
+        /// <summary>All members of an instance read at once (<see cref="CompileReader"/>); null: member by member only.</summary>
+        public Action<object, long[], Probe[]>? Read;
     }
 
     enum WriteKind : byte { Any, String, Int64, Int32, Double, Bool, DateTime }
@@ -71,14 +75,44 @@ sealed partial class PickleEncoder
         public object Value;
         public ClassPlan? Plan;   // null: a list
         public IList? Items;
+        /// <summary>The same list read without an interface call per item: a List&lt;T&gt; or T[] of a reference type T.</summary>
+        public List<object?>? RefList;
+        public object?[]? RefArray;
         public int Index, Count;
+    }
+
+    /// <summary>
+    /// The word at the start of an object that says its exact type (the method table): comparing it with the one kept
+    /// from an object before tells "same type as last time" without a call to GetType per value.
+    /// </summary>
+    static nint TypeWord(object o) => Unsafe.Add(ref Unsafe.As<byte, nint>(ref Unsafe.As<RawObject>(o).Data), -1);
+
+    /// <summary>Any object seen as this: a reference to its first field, one word after its type word.</summary>
+    sealed class RawObject { public byte Data; }
+
+    /// <summary>Item <paramref name="i"/> of a list frame.</summary>
+    static object? ItemAt(ref ObjFrame f, int i) => f.RefList is { } l ? l[i] : f.RefArray is { } a ? a[i] : f.Items![i];
+
+    Type? _refListType;
+
+    /// <summary>
+    /// Whether <paramref name="t"/> is a List&lt;T&gt; of a reference type T: its instances may be read as
+    /// List&lt;object&gt; (the same layout and the same shared code), so items are read without an interface call.
+    /// </summary>
+    bool IsRefList(Type t)
+    {
+        if (t == _refListType) return true;
+        if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(List<>) || t.GetGenericArguments()[0].IsValueType) return false;
+        _refListType = t;
+        return true;
     }
 
     readonly IdentityMap _objectMemo = new();
     readonly Dictionary<Type, ClassPlan?> _plans = new();
     /// <summary>Shapes by runtime type for this pickle (the shared cache hashes a (type, naming) pair per call).</summary>
     readonly Dictionary<Type, TypeShape> _shapes = new();
-    Type? _lastClass;
+    /// <summary>The type word (<see cref="TypeWord"/>) of the last class written, and its plan.</summary>
+    nint _lastClass;
     ClassPlan? _lastPlan;
     ObjFrame[] _frames = new ObjFrame[16];
     int _depth;
@@ -93,7 +127,7 @@ sealed partial class PickleEncoder
     {
         if (_proto < 4 || _bufferCallback is not null) return false;
         _memo.Clear(); _memoSize = 0; _synthetic.Clear(); _interned.Clear(); _globals.Clear(); _utc = null;
-        _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _depth = 0; _datetimeMemo = -1;
+        _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = 0; _lastPlan = null; _depth = 0; _datetimeMemo = -1;
         _objectOptions = options;
         // A seekable output is written as the pickle goes (a path that gives up seeks back to where it started, and the
         // token path then writes the same bytes over them); any other output is held in memory until the pickle is complete.
@@ -130,7 +164,7 @@ sealed partial class PickleEncoder
         finally
         {
             _hold = false; _framing = false;
-            _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = null; _lastPlan = null; _itemType = null; _work.Clear();
+            _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = 0; _lastPlan = null; _itemType = 0; _work.Clear();
             Array.Clear(_frames, 0, _frames.Length);
             _objectOptions = ObjectOptions.Default;
         }
@@ -186,7 +220,6 @@ sealed partial class PickleEncoder
             }
             else
             {
-                var items = f.Items!;
                 int i = f.Index;
                 if (i < f.Count)
                 {
@@ -199,9 +232,9 @@ sealed partial class PickleEncoder
                     f.Index = i + 1;
                     // The items' memo probes are cache misses on a large graph (the object's header for its hash, then
                     // the table entry): start both a few items ahead, so a run of GETs does not wait for each in turn.
-                    if (i + PrefetchAhead < f.Count && items[i + PrefetchAhead] is { } ahead) IdentityMap.PrefetchObject(ahead);
-                    if (i + PrefetchAhead / 2 < f.Count && items[i + PrefetchAhead / 2] is { } next) _objectMemo.Prefetch(next);
-                    SaveObjectValue(items[i]);   // may grow the frame array: f is not used after it
+                    if (i + PrefetchAhead < f.Count && ItemAt(ref f, i + PrefetchAhead) is { } ahead) IdentityMap.PrefetchObject(ahead);
+                    if (i + PrefetchAhead / 2 < f.Count && ItemAt(ref f, i + PrefetchAhead / 2) is { } next) _objectMemo.Prefetch(next);
+                    SaveObjectValue(ItemAt(ref f, i));   // may grow the frame array: f is not used after it
                     continue;
                 }
                 _depth--;
@@ -256,6 +289,7 @@ sealed partial class PickleEncoder
     void SaveObjectValue(object? v)
     {
         OpcodeBoundary();
+        if (v is not null && TypeWord(v) == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
         switch (v)
         {
             case null: WriteByte(NONE); return;
@@ -267,7 +301,6 @@ sealed partial class PickleEncoder
             case DateTime dt when dt.Kind == DateTimeKind.Unspecified: SaveNaiveDateTime(dt); return;
         }
         var type = v.GetType();
-        if (type == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
         var shape = ShapeOf(type);
         switch (shape.Kind)
         {
@@ -276,7 +309,7 @@ sealed partial class PickleEncoder
             case ShapeKind.Object when !type.IsValueType:
             {
                 var plan = PlanOf(type);
-                (_lastClass, _lastPlan) = (type, plan);
+                (_lastClass, _lastPlan) = (TypeWord(v), plan);
                 SaveClassInstance(v, plan);
                 return;
             }
@@ -302,7 +335,13 @@ sealed partial class PickleEncoder
         MemoNext();
         // Its items may all be objects to remember: make room at once rather than rehash every doubling.
         if (list.Count > 16) _objectMemo.Reserve(list.Count);
-        if (list.Count > 0) PushFrame(new ObjFrame { Value = v, Items = list, Count = list.Count });
+        if (list.Count > 0)
+            PushFrame(new ObjFrame
+            {
+                Value = v, Items = list, Count = list.Count,
+                RefList = IsRefList(v.GetType()) ? Unsafe.As<List<object?>>(v) : null,
+                RefArray = v as object?[],   // (any array of a reference type: arrays are covariant)
+            });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -361,11 +400,53 @@ sealed partial class PickleEncoder
             KeyMemo = shape.Members.Select(_ => -1).ToArray(),
             Writes = writes,
             Flat = writes.Length > 0,
-            RefTypes = new Type?[writes.Length],
+            RefTypes = new nint[writes.Length],
             RefKinds = new RefKind[writes.Length],
+            Read = CompileReader(shape, writes),
         };
         return plan;
     }
+
+    /// <summary>
+    /// One compiled reader for every member of a class, for <see cref="WriteRecord"/>: numbers into the longs (an int, a
+    /// double's bits, a bool as 0/1, a naive datetime's ticks or -1 for one with a kind), strings and references into the
+    /// probes. One call per record instead of a delegate call (and a cast) per member.
+    /// </summary>
+    static Action<object, long[], Probe[]>? CompileReader(TypeShape shape, MemberWrite[] writes)
+    {
+        if (shape.Type.IsValueType) return null;
+        try
+        {
+            var o = Expression.Parameter(typeof(object));
+            var values = Expression.Parameter(typeof(long[]));
+            var probes = Expression.Parameter(typeof(Probe[]));
+            var target = Expression.Variable(shape.Type);
+            var body = new List<Expression> { Expression.Assign(target, Expression.Convert(o, shape.Type)) };
+            var probeObject = typeof(Probe).GetField(nameof(Probe.Object))!;
+            for (int i = 0; i < writes.Length; i++)
+            {
+                if (shape.Members[i].Access(target) is not { } a) return null;
+                var at = Expression.Constant(i);
+                Expression Long(Expression e) => Expression.Assign(Expression.ArrayAccess(values, at), e);
+                body.Add(writes[i].Kind switch
+                {
+                    WriteKind.Int64 => Long(a),
+                    WriteKind.Int32 => Long(Expression.Convert(a, typeof(long))),
+                    WriteKind.Double => Long(Expression.Call(typeof(BitConverter).GetMethod(nameof(BitConverter.DoubleToInt64Bits), [typeof(double)])!, a)),
+                    WriteKind.Bool => Long(Expression.Condition(a, Expression.Constant(1L), Expression.Constant(0L))),
+                    WriteKind.DateTime => Long(Expression.Call(typeof(PickleEncoder).GetMethod(nameof(NaiveTicks), BindingFlags.NonPublic | BindingFlags.Static)!, a)),
+                    // (a field of a struct element: no covariance check, which would read the referenced object)
+                    _ => Expression.Assign(Expression.Field(Expression.ArrayAccess(probes, at), probeObject), Expression.Convert(a, typeof(object))),
+                });
+            }
+            body.Add(Expression.Empty());
+            return Expression.Lambda<Action<object, long[], Probe[]>>(Expression.Block([target], body), o, values, probes).Compile();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or MemberAccessException) { return null; }
+    }
+
+    /// <summary>A naive datetime's ticks; -1 for one with a kind (written by the general path).</summary>
+    static long NaiveTicks(DateTime dt) => dt.Kind == DateTimeKind.Unspecified ? dt.Ticks : -1;
 
     // ---- whole records ----
     // A record of scalars, once its class and keys are memoized, is the same bytes every time but for the values: it
@@ -374,7 +455,7 @@ sealed partial class PickleEncoder
 
     void PrepareRecord(ClassPlan plan)
     {
-        if (plan.GlobalMemo < 0 || plan.KeyMemo.Any(k => k < 0)) return;
+        if (plan.Read is null || plan.GlobalMemo < 0 || plan.KeyMemo.Any(k => k < 0)) return;
         if (plan.Writes.Any(w => w.Kind == WriteKind.DateTime) && _datetimeMemo < 0) return;
         var prefix = new List<byte>(GetBytes(plan.GlobalMemo)) { EMPTY_TUPLE, NEWOBJ, MEMOIZE, EMPTY_DICT, MEMOIZE };
         if (plan.Keys.Length > 1) prefix.Add(MARK);
@@ -392,12 +473,14 @@ sealed partial class PickleEncoder
     string?[] _recordStrings = new string?[8];
     /// <summary>Per member of the record being written: a new list (its items' memo indices are in _itemProbes).</summary>
     IList?[] _recordRefs = new IList?[8];
+    /// <summary>Per member of the record being written: the item count of its new list.</summary>
+    int[] _recordCounts = new int[8];
 
     /// <summary>
     /// A reference to probe in the memo. (A struct array: storing into an <c>object[]</c> checks the element's type,
     /// which reads the object, a cache miss before its prefetch could help.)
     /// </summary>
-    struct Probe
+    internal struct Probe
     {
         public object? Object;
         public uint Hash;
@@ -411,29 +494,32 @@ sealed partial class PickleEncoder
     /// <summary>How many of <c>_itemProbes</c> the record being written uses.</summary>
     int _itemCount;
 
-    enum RefKind : byte { Other, Object, List }
+    /// <summary>List: any IList; RefList: a List&lt;T&gt; and RefArray: a T[], of a reference type T (read without interface calls).</summary>
+    enum RefKind : byte { Other, Object, List, RefList, RefArray }
 
     /// <summary>What the reference in member <paramref name="i"/> is, by the type it had last time (a member keeps its type).</summary>
     RefKind RefKindOf(ClassPlan plan, int i, object o)
     {
+        nint word = TypeWord(o);
+        if (plan.RefTypes[i] == word) return plan.RefKinds[i];
         var t = o.GetType();
-        if (plan.RefTypes[i] == t) return plan.RefKinds[i];
         var kind = o is string or ValueType ? RefKind.Other
-            : o is IList && ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array ? RefKind.List : RefKind.Object;
-        plan.RefTypes[i] = t;
+            : !(o is IList && ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array) ? RefKind.Object
+            : o is object?[] ? RefKind.RefArray : IsRefList(t) ? RefKind.RefList : RefKind.List;
+        plan.RefTypes[i] = word;
         plan.RefKinds[i] = kind;
         return kind;
     }
 
-    Type? _itemType;
+    nint _itemType;
 
     /// <summary>Whether a list item is an object the memo may hold (not a string or a value), by the last item's type.</summary>
     bool IsMemoObject(object item)
     {
-        var t = item.GetType();
-        if (t == _itemType) return true;
+        nint word = TypeWord(item);
+        if (word == _itemType) return true;
         if (item is string or ValueType) return false;
-        _itemType = t;
+        _itemType = word;
         return true;
     }
 
@@ -476,7 +562,7 @@ sealed partial class PickleEncoder
             if (_objectMemo.TryGetValue(o, r.Hash, out int idx)) { values[i] = idx; refs[i] = null; bound += 5; continue; }
             if (refs[i] is not { } list) return false;
             for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], list)) return false;
-            int start = (int)values[i], count = list.Count;
+            int start = (int)values[i], count = _recordCounts[i];
             for (int j = start; j < start + count; j++)
             {
                 ref var r2 = ref itemProbes[j];
@@ -508,74 +594,70 @@ sealed partial class PickleEncoder
         if (_recordValues.Length < n)
         {
             _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n];
-            _recordProbes = new Probe[n];
+            _recordProbes = new Probe[n]; _recordCounts = new int[n];
         }
         var values = _recordValues;
         var strings = _recordStrings;
         var refs = _recordRefs;
         var probes = _recordProbes;
+        var counts = _recordCounts;
         int items = 0;
         long bound = plan.FixedBytes;
         bool anyRefs = false;
         _itemCount = 0;
+        plan.Read!(v, values, probes);
         for (int i = 0; i < n; i++)
         {
-            var w = writes[i];
-            switch (w.Kind)
+            switch (writes[i].Kind)
             {
                 case WriteKind.Int64:
-                {
-                    long x = ((Func<object, long>)w.Get)(v);
-                    if (x is < int.MinValue or > int.MaxValue) return AbandonRecord();
-                    values[i] = x;
+                    if (values[i] is < int.MinValue or > int.MaxValue) return AbandonRecord();
                     break;
-                }
-                case WriteKind.Int32: values[i] = ((Func<object, int>)w.Get)(v); break;
-                case WriteKind.Double: values[i] = BitConverter.DoubleToInt64Bits(((Func<object, double>)w.Get)(v)); break;
-                case WriteKind.Bool: values[i] = ((Func<object, bool>)w.Get)(v) ? 1 : 0; break;
                 case WriteKind.DateTime:
-                {
-                    var dt = ((Func<object, DateTime>)w.Get)(v);
-                    if (dt.Kind != DateTimeKind.Unspecified) return AbandonRecord();
-                    values[i] = dt.Ticks;
+                    if (values[i] < 0) return AbandonRecord();   // a datetime with a kind
                     break;
-                }
                 case WriteKind.String:
                 {
-                    var s = (string?)((Func<object, object?>)w.Get)(v);
+                    ref var r = ref probes[i];
+                    var s = Unsafe.As<string?>(r.Object);   // (the member is a string)
+                    r.Object = null;
                     if (s is not null && s.Length > 0xff / 3) return AbandonRecord();
                     strings[i] = s;
                     bound += s is null ? 0 : 3 * s.Length;
                     break;
                 }
-                default:
+                case WriteKind.Any:
                 {
                     // A reference: None, an object or list written before (a GET), or a new list of such (short).
                     // Gathered first, with the items of a list that may be new, and probed below all together.
-                    var o = ((Func<object, object?>)w.Get)(v);
+                    var o = probes[i].Object;
                     refs[i] = null;
-                    probes[i].Object = o;
                     if (o is null) { values[i] = -1; bound += 1; break; }
                     var kind = RefKindOf(plan, i, o);
                     if (kind == RefKind.Other) return AbandonRecord();
                     IdentityMap.PrefetchObject(o);
                     anyRefs = true;
                     values[i] = -2;
-                    if (kind == RefKind.List && (IList)o is var list && list.Count < BatchSize)
+                    if (kind < RefKind.List) break;
+                    // The items, in case the list is new (its memo probe comes below, with theirs); read by the list's own
+                    // type where it is known (no interface call per item).
+                    IList list = (IList)o;
+                    List<object?>? refList = kind == RefKind.RefList ? Unsafe.As<List<object?>>(o) : null;
+                    object?[]? refArray = kind == RefKind.RefArray ? Unsafe.As<object?[]>(o) : null;
+                    int count = refList is not null ? refList.Count : refArray is not null ? refArray.Length : list.Count;
+                    if (count >= BatchSize) break;
+                    if (_itemProbes.Length < items + count) Array.Resize(ref _itemProbes, Math.Max(items + count, _itemProbes.Length * 2));
+                    var itemProbes = _itemProbes;
+                    refs[i] = list;
+                    counts[i] = count;
+                    values[i] = items;
+                    for (int j = 0; j < count; j++)
                     {
-                        // The items, in case the list is new (its memo probe comes below, with theirs).
-                        int count = list.Count;
-                        if (_itemProbes.Length < items + count) Array.Resize(ref _itemProbes, Math.Max(items + count, _itemProbes.Length * 2));
-                        refs[i] = list;
-                        values[i] = items;
-                        for (int j = 0; j < count; j++)
-                        {
-                            var item = list[j];
-                            _itemProbes[items++].Object = item;
-                            if (item is not null) IdentityMap.PrefetchObject(item);
-                        }
-                        _itemCount = items;
+                        var item = refList is not null ? refList[j] : refArray is not null ? refArray[j] : list[j];
+                        itemProbes[items++].Object = item;
+                        if (item is not null) IdentityMap.PrefetchObject(item);
                     }
+                    _itemCount = items;
                     break;
                 }
             }
@@ -627,7 +709,7 @@ sealed partial class PickleEncoder
                         _objectMemo.GetOrAdd(list, _recordProbes[i].Hash, _memoSize);
                         buf[p++] = MEMOIZE;
                         _memoSize++;
-                        int count = list.Count;
+                        int count = _recordCounts[i];
                         if (count > 16) _objectMemo.Reserve(count);
                         if (count > 1) buf[p++] = MARK;
                         for (int j = 0; j < count; j++)
