@@ -534,11 +534,12 @@ sealed partial class PickleEncoder
     /// <summary>
     /// The memo probes of a record's references (gathered in <c>_recordProbes</c>, the items of lists that may be new
     /// in <c>_itemProbes</c>): every hash first, then every table entry prefetched, then the lookups, so the cache
-    /// misses of a record (the manager, each friend, the lists' table slots) overlap. False when a reference needs the
-    /// member-by-member path: a list not written yet that holds something else than objects written before.
+    /// misses of a record (the manager, each friend, the lists' table slots) overlap. Returns how many members can be
+    /// written in one go: all (<paramref name="n"/>), or those before the first reference that needs the member-by-member
+    /// path (a list not written yet that holds something else than objects written before).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    bool ResolveReferences(int n, int items, ref long bound)
+    int ResolveReferences(int n, int items, ref long bound)
     {
         var probes = _recordProbes;
         var itemProbes = _itemProbes;
@@ -560,8 +561,8 @@ sealed partial class PickleEncoder
             if (r.Object is not { } o) continue;
             r.Object = null;
             if (_objectMemo.TryGetValue(o, r.Hash, out int idx)) { values[i] = idx; refs[i] = null; bound += 5; continue; }
-            if (refs[i] is not { } list) return false;
-            for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], list)) return false;
+            if (refs[i] is not { } list) return Stop(i);
+            for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], list)) return Stop(i);
             int start = (int)values[i], count = _recordCounts[i];
             for (int j = start; j < start + count; j++)
             {
@@ -569,13 +570,21 @@ sealed partial class PickleEncoder
                 var item = r2.Object;
                 r2.Object = null;
                 if (item is null) { r2.Memo = -1; continue; }
-                if (!IsMemoObject(item) || !_objectMemo.TryGetValue(item, r2.Hash, out int ii)) return false;
+                if (!IsMemoObject(item) || !_objectMemo.TryGetValue(item, r2.Hash, out int ii)) return Stop(i);
                 r2.Memo = ii;
             }
             bound += 4 + 5L * count;
         }
         for (int j = 0; j < items; j++) itemProbes[j].Object = null;   // (their memo indices are written next)
-        return true;
+        return n;
+
+        // Members from i on are left to the member-by-member path: drops what was gathered for them.
+        int Stop(int i)
+        {
+            for (int j = i; j < n; j++) { probes[j].Object = null; refs[j] = null; _recordStrings[j] = null; }
+            for (int j = 0; j < items; j++) itemProbes[j].Object = null;
+            return i;
+        }
     }
 
     /// <summary>The bytes <see cref="WriteGet"/> writes for <paramref name="index"/> (protocol 4 and up).</summary>
@@ -662,7 +671,10 @@ sealed partial class PickleEncoder
                 }
             }
         }
-        if (anyRefs && !ResolveReferences(n, items, ref bound)) return AbandonRecord();
+        // A record whose list holds objects not written yet (an org chart's manager and its reports) is written in one go
+        // up to that member, and member by member from there (the bytes are the same: nothing in between ends a frame).
+        int written = anyRefs ? ResolveReferences(n, items, ref bound) : n;
+        if (written == 0) return AbandonRecord();
         bound += _datetimeGet.Length * n;
         if (_frameStart < 0 || _len - _frameStart - FrameHeaderSize + bound >= FrameSizeTarget) return AbandonRecord();
 
@@ -671,7 +683,7 @@ sealed partial class PickleEncoder
         int p = _len;
         plan.Prefix!.CopyTo(buf, p); p += plan.Prefix!.Length;
         _memoSize += 2;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < written; i++)
         {
             var key = plan.KeyGets![i];
             if (key.Length == 2) { buf[p] = key[0]; buf[p + 1] = key[1]; p += 2; }
@@ -737,6 +749,12 @@ sealed partial class PickleEncoder
                     else buf[p++] = NONE;
                     break;
             }
+        }
+        if (written < n)
+        {
+            _len = p;
+            PushFrame(new ObjFrame { Value = v, Plan = plan, Index = written, Count = n });
+            return true;
         }
         buf[p++] = n == 1 ? SETITEM : SETITEMS;
         buf[p++] = BUILD;
