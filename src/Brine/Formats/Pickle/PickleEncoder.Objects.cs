@@ -93,17 +93,19 @@ sealed partial class PickleEncoder
     /// <summary>Item <paramref name="i"/> of a list frame.</summary>
     static object? ItemAt(ref ObjFrame f, int i) => f.RefList is { } l ? l[i] : f.RefArray is { } a ? a[i] : f.Items![i];
 
-    Type? _refListType;
+    nint _refListType, _lastList;
 
     /// <summary>
     /// Whether <paramref name="t"/> is a List&lt;T&gt; of a reference type T: its instances may be read as
     /// List&lt;object&gt; (the same layout and the same shared code), so items are read without an interface call.
     /// </summary>
-    bool IsRefList(Type t)
+    bool IsRefList(object list)
     {
-        if (t == _refListType) return true;
+        nint word = TypeWord(list);
+        if (word == _refListType) return true;
+        var t = list.GetType();
         if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(List<>) || t.GetGenericArguments()[0].IsValueType) return false;
-        _refListType = t;
+        _refListType = word;
         return true;
     }
 
@@ -127,7 +129,7 @@ sealed partial class PickleEncoder
     {
         if (_proto < 4 || _bufferCallback is not null) return false;
         _memo.Clear(); _memoSize = 0; _synthetic.Clear(); _interned.Clear(); _globals.Clear(); _utc = null;
-        _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = 0; _lastPlan = null; _depth = 0; _datetimeMemo = -1;
+        _objectMemo.Clear(); _plans.Clear(); _shapes.Clear(); _lastClass = 0; _lastList = 0; _refListType = 0; _lastPlan = null; _depth = 0; _datetimeMemo = -1;
         _objectOptions = options;
         // A seekable output is written as the pickle goes (a path that gives up seeks back to where it started, and the
         // token path then writes the same bytes over them); any other output is held in memory until the pickle is complete.
@@ -289,7 +291,13 @@ sealed partial class PickleEncoder
     void SaveObjectValue(object? v)
     {
         OpcodeBoundary();
-        if (v is not null && TypeWord(v) == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
+        if (v is not null)
+        {
+            // The class or list type met last time: no type switch, no shape lookup.
+            nint word = TypeWord(v);
+            if (word == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
+            if (word == _lastList) { SaveObjectList(v, (IList)v); return; }
+        }
         switch (v)
         {
             case null: WriteByte(NONE); return;
@@ -313,7 +321,7 @@ sealed partial class PickleEncoder
                 SaveClassInstance(v, plan);
                 return;
             }
-            case ShapeKind.List or ShapeKind.Array when v is IList list: SaveObjectList(v, list); return;
+            case ShapeKind.List or ShapeKind.Array when v is IList list: _lastList = TypeWord(v); SaveObjectList(v, list); return;
             default: throw new Unsupported();
         }
     }
@@ -339,7 +347,7 @@ sealed partial class PickleEncoder
             PushFrame(new ObjFrame
             {
                 Value = v, Items = list, Count = list.Count,
-                RefList = IsRefList(v.GetType()) ? Unsafe.As<List<object?>>(v) : null,
+                RefList = IsRefList(v) ? Unsafe.As<List<object?>>(v) : null,
                 RefArray = v as object?[],   // (any array of a reference type: arrays are covariant)
             });
     }
@@ -505,7 +513,7 @@ sealed partial class PickleEncoder
         var t = o.GetType();
         var kind = o is string or ValueType ? RefKind.Other
             : !(o is IList && ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array) ? RefKind.Object
-            : o is object?[] ? RefKind.RefArray : IsRefList(t) ? RefKind.RefList : RefKind.List;
+            : o is object?[] ? RefKind.RefArray : IsRefList(o) ? RefKind.RefList : RefKind.List;
         plan.RefTypes[i] = word;
         plan.RefKinds[i] = kind;
         return kind;
