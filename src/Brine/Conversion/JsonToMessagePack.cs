@@ -102,13 +102,7 @@ internal sealed class JsonToMessagePack
         _conventions = Enabled(options.Setting(SettingName));
         _maxTokenBytes = Math.Max(1024, options.MaxValueBytes);
         // The same reader options as JsonTokenScanner, so the same inputs are accepted.
-        _state = new JsonReaderState(new JsonReaderOptions
-        {
-            AllowMultipleValues = true,
-            MaxDepth = options.MaxDepth,
-            CommentHandling = JsonCommentHandling.Disallow,
-            AllowTrailingCommas = false,
-        });
+        _state = new JsonReaderState(JsonTokenScanner.ReaderOptions(options));
     }
 
     long Convert()

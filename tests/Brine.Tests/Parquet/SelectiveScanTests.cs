@@ -196,7 +196,7 @@ public class SelectiveScanTests(ITestOutputHelper output)
         var inputs = new Func<Stream>[]
         {
             () => File.OpenRead(path),
-            () => new ForwardOnly(new MemoryStream(File.ReadAllBytes(path))),
+            () => new Brine.Tests.MessagePack.BinaryCodec.ForwardOnlyStream(new MemoryStream(File.ReadAllBytes(path))),
             () => new MemoryStream(File.ReadAllBytes(path)),
         };
         foreach (var open in inputs)
@@ -285,20 +285,5 @@ public class SelectiveScanTests(ITestOutputHelper output)
         using var nested = new ParquetTableReader(File.OpenRead(path), new TableReadOptions { Where = "lang = 'fr'" });
         Assert.False(nested.UsesSelectiveScan);
         Assert.Equal(25, ParquetTests.Collect(nested).Count);
-    }
-
-    sealed class ForwardOnly(Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); base.Dispose(disposing); }
     }
 }

@@ -58,15 +58,18 @@ internal sealed class JsonTokenScanner
         _format = format;
         _lines = lines;
         _maxTokenBytes = Math.Max(1024, options.MaxValueBytes);
-        _state = new JsonReaderState(new JsonReaderOptions
-        {
-            AllowMultipleValues = true,
-            MaxDepth = options.MaxDepth,
-            CommentHandling = JsonCommentHandling.Disallow,
-            AllowTrailingCommas = false,
-        });
+        _state = new JsonReaderState(ReaderOptions(options));
         SkipByteOrderMark();
     }
+
+    /// <summary>The reader options of Brine's JSON: several top-level values, no comments, no trailing commas.</summary>
+    internal static JsonReaderOptions ReaderOptions(ReadOptions options) => new()
+    {
+        AllowMultipleValues = true,
+        MaxDepth = options.MaxDepth,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
 
     /// <summary>The current token; valid until the next call of <see cref="Next"/>.</summary>
     public ref RawToken Current => ref _tokens[_pos];
