@@ -85,6 +85,7 @@ sealed partial class PickleEncoder
     /// The word at the start of an object that says its exact type (the method table): comparing it with the one kept
     /// from an object before tells "same type as last time" without a call to GetType per value.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static nint TypeWord(object o) => Unsafe.Add(ref Unsafe.As<byte, nint>(ref Unsafe.As<RawObject>(o).Data), -1);
 
     /// <summary>Any object seen as this: a reference to its first field, one word after its type word.</summary>
@@ -207,7 +208,7 @@ sealed partial class PickleEncoder
                     f.Index = i + 1;
                     // The key: an interned attribute name, written once and fetched from the memo after.
                     OpcodeBoundary();
-                    if (plan.KeyMemo[i] >= 0) WriteGet(plan.KeyMemo[i]);
+                    if (plan.KeyMemo[i] >= 0) ObjectGet(plan.KeyMemo[i]);
                     else if (_memo.TryGetValue(plan.Keys[i], out var k)) { plan.KeyMemo[i] = k; WriteGet(k); }
                     else { SaveString((string)plan.Keys[i].Value!); MemoPut(plan.Keys[i]); plan.KeyMemo[i] = _memo[plan.Keys[i]]; }
                     // (SaveObjectValue may grow the frame array: f is not used after it.)
@@ -296,7 +297,7 @@ sealed partial class PickleEncoder
             // The class or list type met last time: no type switch, no shape lookup.
             nint word = TypeWord(v);
             if (word == _lastClass) { SaveClassInstance(v, _lastPlan!); return; }
-            if (word == _lastList) { SaveObjectList(v, (IList)v); return; }
+            if (word == _lastList) { SaveObjectList(v, Unsafe.As<IList>(v)); return; }   // (only list types are kept there)
         }
         switch (v)
         {
@@ -338,11 +339,12 @@ sealed partial class PickleEncoder
     void SaveObjectList(object v, IList list)
     {
         int idx = _objectMemo.GetOrAdd(v, _memoSize);
-        if (idx >= 0) { WriteGet(idx); return; }
+        if (idx >= 0) { ObjectGet(idx); return; }
         WriteByte(EMPTY_LIST);
         MemoNext();
-        // Its items may all be objects to remember: make room at once rather than rehash every doubling.
-        if (list.Count > 16) _objectMemo.Reserve(list.Count);
+        // Its items may all be objects to remember, and the lists they hold: make room at once rather than rehash
+        // every doubling.
+        if (list.Count > 16) _objectMemo.Reserve((int)Math.Min((long)list.Count * ObjectsPerItem(list[0]), 1 << 28));
         if (list.Count > 0)
             PushFrame(new ObjFrame
             {
@@ -358,7 +360,7 @@ sealed partial class PickleEncoder
         // Once the class global is memoized, nothing is memoized between here and NEWOBJ: one probe finds or adds.
         bool added = plan.GlobalMemo >= 0;
         int idx = added ? _objectMemo.GetOrAdd(v, _memoSize) : _objectMemo.TryGetValue(v, out var i) ? i : -1;
-        if (idx >= 0) { WriteGet(idx); return; }
+        if (idx >= 0) { ObjectGet(idx); return; }
         if (plan.Prefix is not null && WriteRecord(v, plan)) return;
         // NEWOBJ of the class with no arguments (CPython's object.__reduce_ex__), memoized before its state so cycles work.
         OpcodeBoundary();
@@ -387,6 +389,21 @@ sealed partial class PickleEncoder
             memoIndex = _memo[global];
         }
         else WriteGet(memoIndex);
+    }
+
+    /// <summary>
+    /// How many memo entries an item like <paramref name="first"/> is likely to bring: one, plus one per list member
+    /// for a class instance (an org chart's people each hold two lists). A guess to size the identity map by.
+    /// </summary>
+    int ObjectsPerItem(object? first)
+    {
+        if (first is null || first is string || first.GetType().IsValueType) return 1;
+        var shape = ShapeOf(first.GetType());
+        if (shape.Kind != ShapeKind.Object) return 1;
+        int n = 1;
+        foreach (var m in shape.Members)
+            if (m.Type != typeof(string) && typeof(IList).IsAssignableFrom(m.Type)) n++;
+        return n;
     }
 
     ClassPlan PlanOf(Type type)
@@ -480,7 +497,13 @@ sealed partial class PickleEncoder
     long[] _recordValues = new long[8];
     string?[] _recordStrings = new string?[8];
     /// <summary>Per member of the record being written: a new list (its items' memo indices are in _itemProbes).</summary>
-    IList?[] _recordRefs = new IList?[8];
+    ListRef[] _recordRefs = new ListRef[8];
+
+    /// <summary>A list in a struct: storing into an array of an interface type checks the stored object's type.</summary>
+    struct ListRef
+    {
+        public IList? List;
+    }
     /// <summary>Per member of the record being written: the item count of its new list.</summary>
     int[] _recordCounts = new int[8];
 
@@ -506,10 +529,15 @@ sealed partial class PickleEncoder
     enum RefKind : byte { Other, Object, List, RefList, RefArray }
 
     /// <summary>What the reference in member <paramref name="i"/> is, by the type it had last time (a member keeps its type).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     RefKind RefKindOf(ClassPlan plan, int i, object o)
     {
         nint word = TypeWord(o);
-        if (plan.RefTypes[i] == word) return plan.RefKinds[i];
+        return plan.RefTypes[i] == word ? plan.RefKinds[i] : NewRefKind(plan, i, o, word);
+    }
+
+    RefKind NewRefKind(ClassPlan plan, int i, object o, nint word)
+    {
         var t = o.GetType();
         var kind = o is string or ValueType ? RefKind.Other
             : !(o is IList && ShapeOf(t).Kind is ShapeKind.List or ShapeKind.Array) ? RefKind.Object
@@ -522,6 +550,7 @@ sealed partial class PickleEncoder
     nint _itemType;
 
     /// <summary>Whether a list item is an object the memo may hold (not a string or a value), by the last item's type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     bool IsMemoObject(object item)
     {
         nint word = TypeWord(item);
@@ -568,9 +597,9 @@ sealed partial class PickleEncoder
             ref var r = ref probes[i];
             if (r.Object is not { } o) continue;
             r.Object = null;
-            if (_objectMemo.TryGetValue(o, r.Hash, out int idx)) { values[i] = idx; refs[i] = null; bound += 5; continue; }
-            if (refs[i] is not { } list) return Stop(i);
-            for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j], list)) return Stop(i);
+            if (_objectMemo.TryGetValue(o, r.Hash, out int idx)) { values[i] = idx; refs[i].List = null; bound += 5; continue; }
+            if (refs[i].List is not { } list) return Stop(i);
+            for (int j = 0; j < i; j++) if (ReferenceEquals(refs[j].List, list)) return Stop(i);
             int start = (int)values[i], count = _recordCounts[i];
             for (int j = start; j < start + count; j++)
             {
@@ -589,7 +618,7 @@ sealed partial class PickleEncoder
         // Members from i on are left to the member-by-member path: drops what was gathered for them.
         int Stop(int i)
         {
-            for (int j = i; j < n; j++) { probes[j].Object = null; refs[j] = null; _recordStrings[j] = null; }
+            for (int j = i; j < n; j++) { probes[j].Object = null; refs[j].List = null; _recordStrings[j] = null; }
             for (int j = 0; j < items; j++) itemProbes[j].Object = null;
             return i;
         }
@@ -610,7 +639,7 @@ sealed partial class PickleEncoder
         int n = writes.Length;
         if (_recordValues.Length < n)
         {
-            _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new IList?[n];
+            _recordValues = new long[n]; _recordStrings = new string?[n]; _recordRefs = new ListRef[n];
             _recordProbes = new Probe[n]; _recordCounts = new int[n];
         }
         var values = _recordValues;
@@ -648,7 +677,7 @@ sealed partial class PickleEncoder
                     // A reference: None, an object or list written before (a GET), or a new list of such (short).
                     // Gathered first, with the items of a list that may be new, and probed below all together.
                     var o = probes[i].Object;
-                    refs[i] = null;
+                    refs[i].List = null;
                     if (o is null) { values[i] = -1; bound += 1; break; }
                     var kind = RefKindOf(plan, i, o);
                     if (kind == RefKind.Other) return AbandonRecord();
@@ -658,14 +687,14 @@ sealed partial class PickleEncoder
                     if (kind < RefKind.List) break;
                     // The items, in case the list is new (its memo probe comes below, with theirs); read by the list's own
                     // type where it is known (no interface call per item).
-                    IList list = (IList)o;
+                    IList list = Unsafe.As<IList>(o);   // (RefKindOf found this type to be a list)
                     List<object?>? refList = kind == RefKind.RefList ? Unsafe.As<List<object?>>(o) : null;
                     object?[]? refArray = kind == RefKind.RefArray ? Unsafe.As<object?[]>(o) : null;
                     int count = refList is not null ? refList.Count : refArray is not null ? refArray.Length : list.Count;
                     if (count >= BatchSize) break;
                     if (_itemProbes.Length < items + count) Array.Resize(ref _itemProbes, Math.Max(items + count, _itemProbes.Length * 2));
                     var itemProbes = _itemProbes;
-                    refs[i] = list;
+                    refs[i].List = list;
                     counts[i] = count;
                     values[i] = items;
                     for (int j = 0; j < count; j++)
@@ -722,7 +751,7 @@ sealed partial class PickleEncoder
                     break;
                 }
                 case WriteKind.Any:
-                    if (refs[i] is { } list)
+                    if (refs[i].List is { } list)
                     {
                         // As SaveObjectList: EMPTY_LIST, memoized, then its items (GETs) in one batch.
                         buf[p++] = EMPTY_LIST;
@@ -739,7 +768,7 @@ sealed partial class PickleEncoder
                         }
                         if (count == 1) buf[p++] = APPEND;
                         else if (count > 1) buf[p++] = APPENDS;
-                        refs[i] = null;
+                        refs[i].List = null;
                     }
                     else if (x < 0) buf[p++] = NONE;
                     else p = PutGet(buf, p, (int)x);
@@ -768,6 +797,15 @@ sealed partial class PickleEncoder
         buf[p++] = BUILD;
         _len = p;
         return true;
+    }
+
+    /// <summary><see cref="WriteGet"/> at protocol 4 and up (this path's only protocols), in one reservation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    void ObjectGet(int index)
+    {
+        OpenFrameIfNeeded();
+        Reserve(5);
+        _len = PutGet(_buf, _len, index);
     }
 
     /// <summary>The bytes of <see cref="WriteGet"/> (protocol 4 and up) at <paramref name="p"/>; the new end.</summary>
