@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using System.Runtime.CompilerServices;
 using Brine.Model;
 using static Brine.Formats.Pickle.PickleOpcodes;
 
@@ -80,12 +81,15 @@ sealed partial class PickleEncoder
 
     // ---- output and framing (as CPython's _Pickler_Write / _Pickler_CommitFrame / _Pickler_OpcodeBoundary) ----
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     void Reserve(int n)
     {
-        if (_len + n <= _buf.Length) return;
-        Array.Resize(ref _buf, Math.Max(_len + n, _buf.Length * 2));
+        if (_len + n > _buf.Length) Grow(n);
     }
 
+    void Grow(int n) => Array.Resize(ref _buf, Math.Max(_len + n, _buf.Length * 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     void OpenFrameIfNeeded()
     {
         if (!_framing || _frameStart >= 0) return;
@@ -94,6 +98,7 @@ sealed partial class PickleEncoder
         _len += FrameHeaderSize;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     void WriteByte(byte b)
     {
         OpenFrameIfNeeded();
@@ -134,7 +139,14 @@ sealed partial class PickleEncoder
     }
 
     /// <summary>Called where CPython's save() starts: a frame that reached the target size is closed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     void OpcodeBoundary()
+    {
+        // (inlined: the object path calls it per value; its rare work is out of line)
+        if (_frameStart >= 0 ? _len - _frameStart - FrameHeaderSize >= FrameSizeTarget : _len >= FlushAt) BoundaryWork();
+    }
+
+    void BoundaryWork()
     {
         if (_framing && _frameStart >= 0 && _len - _frameStart - FrameHeaderSize >= FrameSizeTarget) CommitFrame();
         if (_frameStart < 0 && _len >= FlushAt && !_hold) Flush();
