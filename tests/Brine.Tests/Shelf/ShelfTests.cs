@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Brine.Model;
 using Brine.Objects;
 using Brine.Tests.Support;

@@ -17,9 +17,6 @@ public static class Python
     public static string Run(string script, byte[]? stdin = null, params string[] args) =>
         Encoding.UTF8.GetString(RunBytes(script, stdin, args));
 
-    /// <summary>Starts <paramref name="script"/> in its own process with stdout and stderr redirected; the caller waits.</summary>
-    public static Process Start(string script, params string[] args) => StartWith(Executable, script, args);
-
     internal static byte[] RunBytesWith(string executable, string script, byte[]? stdin, string[] args)
     {
         var psi = StartInfo(executable, script, args);
@@ -64,6 +61,7 @@ public static class Python313
     public static string Run(string script, byte[]? stdin = null, params string[] args) =>
         Encoding.UTF8.GetString(Python.RunBytesWith(Executable, script, stdin, args));
 
+    /// <summary>Starts <paramref name="script"/> in its own process with stdout and stderr redirected; the caller waits.</summary>
     public static Process Start(string script, params string[] args) => Python.StartWith(Executable, script, args);
 
     static string Check()
