@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Brine.Model;
 using Brine.Objects;
 using Brine.Tests.Support;
@@ -16,32 +15,23 @@ public class Customer
 }
 
 /// <summary>
-/// Debian here has Python 3.11, which lacks <c>dbm.sqlite3</c> (3.13). Python's side of the interop tests opens the
-/// same file with its <c>sqlite3</c> module and runs dbm.sqlite3's own SQL, with values pickled as <c>shelve</c> does.
+/// Python's side of the interop tests is Python 3.13's own <c>shelve</c> over <c>dbm.sqlite3</c> (the
+/// <see cref="Python313"/> oracle that <c>./scripts/test</c> prepares), each script in its own process.
 /// </summary>
 public class ShelfTests
 {
-    internal const string PyDbm = """
-import sqlite3, pickle, sys, os, time
-BUILD_TABLE = "CREATE TABLE IF NOT EXISTS Dict (key BLOB UNIQUE NOT NULL, value BLOB NOT NULL)"
-LOOKUP_KEY = "SELECT value FROM Dict WHERE key = CAST(? AS BLOB)"
-STORE_KV = "REPLACE INTO Dict (key, value) VALUES (CAST(? AS BLOB), CAST(? AS BLOB))"
-ITER_KEYS = "SELECT key FROM Dict"
-GET_SIZE = "SELECT COUNT (key) FROM Dict"
-def connect(path):
-    cx = sqlite3.connect(path, isolation_level=None, timeout=30)
-    cx.execute("PRAGMA journal_mode = wal")
-    cx.execute(BUILD_TABLE)
-    return cx
-def get(cx, key):
-    row = cx.execute(LOOKUP_KEY, (key.encode('utf-8'),)).fetchone()
-    return None if row is None else pickle.loads(row[0])
-def put(cx, key, value):
-    cx.execute(STORE_KV, (key.encode('utf-8'), pickle.dumps(value, 4)))
-def keys(cx):
-    return [k.decode('utf-8') if isinstance(k, bytes) else k for (k,) in cx.execute(ITER_KEYS)]
+    /// <summary>Python 3.13 with <c>models.Customer</c>, the class the CLR <see cref="Customer"/> is mapped to.</summary>
+    internal const string Py = """
+import dbm, dbm.sqlite3, shelve, sqlite3, sys, time, types
+assert sys.version_info[:2] == (3, 13), sys.version
+models = types.ModuleType("models"); sys.modules["models"] = models
+class Customer:
+    def __init__(self, id, full_name, tags): self.id, self.full_name, self.tags, self.referrer = id, full_name, tags, None
+Customer.__module__ = "models"; models.Customer = Customer
 
 """;
+
+    static readonly Brine.Shelf.ShelfOptions Mapped = new() { Objects = new ObjectOptions { Types = TypePolicy.Default.Allow<Customer>("models.Customer"), Naming = MemberNaming.SnakeCase } };
 
     static ShelfStore Open(string path) => ShelfStore.Open(path);
 
@@ -69,7 +59,7 @@ def keys(cx):
     public void Object_graphs_are_stored_as_pickles()
     {
         using var dir = new TempDir();
-        var options = new Brine.Shelf.ShelfOptions { Objects = new ObjectOptions { Types = TypePolicy.Default.Allow<Customer>("models.Customer"), Naming = MemberNaming.SnakeCase } };
+        var options = Mapped;
         var ann = new Customer { Id = 1, FullName = "Ann", Tags = ["vip"] };
         var bob = new Customer { Id = 2, FullName = "Bob", Referrer = ann };
         ann.Referrer = bob;
@@ -95,14 +85,17 @@ def keys(cx):
             s.Set("user", Node.Map().Add("name", Node.String("Ann")).Add("langs", new[] { "fr", "en" }.Aggregate(Node.List("set"), (l, x) => l.Add(Node.String(x)))));
             s.Set("clé", Node.Bytes([0, 1, 2]));
         }
-        var output = Python.Run(PyDbm + """
-cx = connect(sys.argv[1])
-print(sorted(keys(cx)))
-print(get(cx, "numbers"), get(cx, "user")["name"], sorted(get(cx, "user")["langs"]), get(cx, "clé"))
-put(cx, "from_python", {"id": 7, "when": (1, 2.5), "none": None, "text": "héllo"})
+        var output = Python313.Run(Py + """
+print(dbm.whichdb(sys.argv[1]))
+with shelve.open(sys.argv[1]) as sh:
+    print(sorted(sh.keys()), len(sh), "clé" in sh, "nope" in sh)
+    print(sh["numbers"], sh["user"]["name"], sorted(sh["user"]["langs"]), type(sh["user"]["langs"]).__name__, sh["clé"])
+    sh["from_python"] = {"id": 7, "when": (1, 2.5), "none": None, "text": "héllo"}
+    del sh["numbers"]
 """, null, path);
-        Assert.Equal("['clé', 'numbers', 'user']\n[1, 2, 3] Ann ['en', 'fr'] b'\\x00\\x01\\x02'\n", output);
+        Assert.Equal("dbm.sqlite3\n['clé', 'numbers', 'user'] 3 True False\n[1, 2, 3] Ann ['en', 'fr'] set b'\\x00\\x01\\x02'\n", output);
         using var again = Open(path);
+        Assert.Equal(["clé", "from_python", "user"], again.List().Order());
         var v = again.Get<Dictionary<string, object?>>("from_python")!;
         Assert.Equal(7L, v["id"]);
         Assert.Equal(new object?[] { 1L, 2.5 }, v["when"]);
@@ -115,18 +108,13 @@ put(cx, "from_python", {"id": 7, "when": (1, 2.5), "none": None, "text": "héllo
     {
         using var dir = new TempDir();
         var path = dir.File("models.db");
-        Python.Run(PyDbm + """
-import types
-models = types.ModuleType("models"); sys.modules["models"] = models
-class Customer:
-    def __init__(self, id, full_name, tags): self.id, self.full_name, self.tags, self.referrer = id, full_name, tags, None
-Customer.__module__ = "models"; models.Customer = Customer
-cx = connect(sys.argv[1])
-a = Customer(1, "Ann", ["vip"]); b = Customer(2, "Bob", []); a.referrer = b; b.referrer = a
-put(cx, "ann", a)
+        Python313.Run(Py + """
+with shelve.open(sys.argv[1]) as sh:
+    a = Customer(1, "Ann", ["vip"]); b = Customer(2, "Bob", []); a.referrer = b; b.referrer = a
+    sh["ann"] = a
+print(dbm.whichdb(sys.argv[1]))
 """, null, path);
-        var options = new Brine.Shelf.ShelfOptions { Objects = new ObjectOptions { Types = TypePolicy.Default.Allow<Customer>("models.Customer"), Naming = MemberNaming.SnakeCase } };
-        using var s = ShelfStore.Open(path, options);
+        using var s = ShelfStore.Open(path, Mapped);
         var ann = s.Get<Customer>("ann")!;
         Assert.Equal("Ann", ann.FullName); Assert.Equal(["vip"], ann.Tags);
         Assert.Equal("Bob", ann.Referrer!.FullName);
@@ -137,13 +125,41 @@ put(cx, "ann", a)
     }
 
     [Fact]
-    public void Keys_are_stored_as_blobs()
+    public void CLR_objects_read_in_Python_as_instances_of_the_mapped_class()
     {
         using var dir = new TempDir();
-        var path = dir.File("k.db");
-        using (var s = Open(path)) s.Set("k", Node.Int(1));
-        var types = Python.Run("import sqlite3,sys\ncx=sqlite3.connect(sys.argv[1])\nprint([r for r in cx.execute('SELECT typeof(key), typeof(value) FROM Dict')])\nprint(cx.execute('PRAGMA journal_mode').fetchone()[0])\nprint(cx.execute(\"SELECT sql FROM sqlite_master WHERE name='Dict'\").fetchone()[0])", null, path);
-        Assert.Equal("[('blob', 'blob')]\nwal\nCREATE TABLE Dict (key BLOB UNIQUE NOT NULL, value BLOB NOT NULL)\n", types);
+        var path = dir.File("clr.db");
+        var ann = new Customer { Id = 1, FullName = "Ann", Tags = ["vip", "fr"] };
+        ann.Referrer = new Customer { Id = 2, FullName = "Bob", Referrer = ann };
+        using (var s = ShelfStore.Open(path, Mapped)) s.Set("ann", ann);
+        var output = Python313.Run(Py + """
+with shelve.open(sys.argv[1], "r") as sh:
+    a = sh["ann"]
+    print(type(a) is Customer, a.id, a.full_name, a.tags, a.referrer.full_name, a.referrer.referrer is a)
+""", null, path);
+        Assert.Equal("True 1 Ann ['vip', 'fr'] Bob True\n", output);
+    }
+
+    [Fact]
+    public void The_table_Brine_creates_is_the_one_dbm_sqlite3_creates()
+    {
+        using var dir = new TempDir();
+        var brine = dir.File("brine.db");
+        var python = dir.File("python.db");
+        using (var s = Open(brine)) s.Set("k", Node.Int(1));
+        Python313.Run(Py + "with shelve.open(sys.argv[1]) as sh: sh['k'] = 1\n", null, python);
+        using (var s = Open(python)) s.Set("b", Node.Int(2));   // Brine writing into Python's file
+        const string describe = """
+for path in sys.argv[1:]:
+    cx = sqlite3.connect(path)
+    print(dbm.whichdb(path), cx.execute("PRAGMA journal_mode").fetchone()[0],
+          cx.execute("PRAGMA table_info(Dict)").fetchall(), cx.execute("PRAGMA index_list(Dict)").fetchall(),
+          cx.execute("SELECT typeof(key), typeof(value), key FROM Dict ORDER BY key").fetchall())
+""";
+        var lines = Python313.Run(Py + describe, null, brine, python).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        const string columns = "wal [(0, 'key', 'BLOB', 1, None, 0), (1, 'value', 'BLOB', 1, None, 0)] [(0, 'sqlite_autoindex_Dict_1', 1, 'u', 0)]";
+        Assert.Equal($"dbm.sqlite3 {columns} [('blob', 'blob', b'k')]", lines[0]);
+        Assert.Equal($"dbm.sqlite3 {columns} [('blob', 'blob', b'b'), ('blob', 'blob', b'k')]", lines[1]);
     }
 
     [Fact]
@@ -172,42 +188,46 @@ put(cx, "ann", a)
         Assert.Throws<BrineUsageException>(() => ro.Set("y", Node.Int(1)));
     }
 
-    static Process StartPython(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Python.Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
-
     [Fact]
-    public void A_writer_killed_inside_a_transaction_leaves_exactly_the_committed_entries()
+    public void A_Python_writer_killed_inside_a_transaction_leaves_exactly_the_committed_entries()
     {
         using var dir = new TempDir();
         var path = dir.File("crash.db");
         using (var s = Open(path)) s.Set("before", Node.String("kept"));
-        using var p = StartPython(PyDbm + """
-cx = connect(sys.argv[1])
-for i in range(50): put(cx, f"committed{i}", {"i": i})
-cx.execute("BEGIN IMMEDIATE")
-for i in range(5000): put(cx, f"pending{i}", {"i": i, "pad": "x" * 200})
+        // shelve commits every item on its own (dbm.sqlite3 connects with autocommit=True). To die mid-batch, the
+        // writer opens a transaction on dbm.sqlite3's own connection and keeps writing through shelve.
+        using var p = Python313.Start(Py + """
+sh = shelve.open(sys.argv[1])
+for i in range(50): sh[f"committed{i}"] = {"i": i}
+sh.dict._cx.execute("BEGIN IMMEDIATE")
+for i in range(5000): sh[f"pending{i}"] = {"i": i, "pad": "x" * 200}
+assert len(sh) == 5051
 print("open", flush=True)
 time.sleep(120)
 """, path);
-        Assert.Equal("open", p.StandardOutput.ReadLine());
+        var line = p.StandardOutput.ReadLine();
+        Assert.True(line == "open", line is null ? p.StandardError.ReadToEnd() : line);   // stderr only once it has ended
         p.Kill();   // SIGKILL while the transaction is open
         p.WaitForExit();
-        using var s2 = Open(path);
-        var keys = s2.List().Order().ToList();
-        Assert.Equal(51, keys.Count);
-        Assert.DoesNotContain(keys, k => k.StartsWith("pending"));
-        for (int i = 0; i < 50; i++) Assert.Equal((long)i, s2.Get("committed" + i)!["i"]!.Value);
-        Assert.Equal("kept", s2.Get("before")!.AsString);
-        // The lock died with the process: writing works.
-        s2.Set("after", Node.Int(1));
-        Assert.Equal(52, s2.Count);
-        var check = Python.Run("import sqlite3,sys\ncx=sqlite3.connect(sys.argv[1])\nprint(cx.execute('PRAGMA integrity_check').fetchone()[0])", null, path);
-        Assert.Equal("ok\n", check);
+        using (var s2 = Open(path))
+        {
+            var keys = s2.List().Order().ToList();
+            Assert.Equal(51, keys.Count);
+            Assert.DoesNotContain(keys, k => k.StartsWith("pending"));
+            for (int i = 0; i < 50; i++) Assert.Equal((long)i, s2.Get("committed" + i)!["i"]!.Value);
+            Assert.Equal("kept", s2.Get("before")!.AsString);
+            // The lock died with the process: writing works.
+            s2.Set("after", Node.Int(1));
+            Assert.Equal(52, s2.Count);
+        }
+        var check = Python313.Run(Py + """
+print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])
+with shelve.open(sys.argv[1], "r") as sh:
+    keys = sorted(sh.keys())
+    print(len(keys), sum(k.startswith("pending") for k in keys), sh["before"], sh["after"],
+          all(sh[f"committed{i}"] == {"i": i} for i in range(50)))
+""", null, path);
+        Assert.Equal("ok\n52 0 kept 1 True\n", check);
     }
 
     [Fact]
@@ -218,31 +238,31 @@ time.sleep(120)
         const int n = 300;
         using (var s = Open(path)) s.Set("seed", Node.Int(-1));
 
-        // A Python writer commits one entry at a time while Brine reads.
-        using var writer = StartPython(PyDbm + """
-cx = connect(sys.argv[1])
-for i in range(int(sys.argv[2])):
-    put(cx, f"py{i}", {"i": i, "payload": list(range(i % 50))})
+        // A Python writer commits one entry at a time (shelve's own autocommit) while Brine reads and writes.
+        using var writer = Python313.Start(Py + """
+with shelve.open(sys.argv[1]) as sh:
+    for i in range(int(sys.argv[2])):
+        sh[f"py{i}"] = {"i": i, "payload": list(range(i % 50))}
 print("done", flush=True)
 """, path, n.ToString());
-        // Two Python readers check every value they see decodes and counts never go down, while Brine writes.
-        var readerScript = PyDbm + """
-cx = connect(sys.argv[1])
-last = 0
-deadline = time.time() + 60
-while time.time() < deadline:
-    ks = keys(cx)
-    assert len(ks) >= last, (len(ks), last)
-    last = len(ks)
-    for k in ks[-20:]:
-        v = get(cx, k)
-        assert v is not None
-    if len(ks) >= 2 * int(sys.argv[2]) + 1: break
-    time.sleep(0.005)
+        // Two Python readers, each in its own process with a read-only shelf, check every value they see decodes and
+        // counts never go down, while Brine writes.
+        var readerScript = Py + """
+with shelve.open(sys.argv[1], "r") as sh:
+    last = 0
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        ks = list(sh.keys())
+        assert len(ks) >= last, (len(ks), last)
+        last = len(ks)
+        for k in ks[-20:]:
+            assert sh[k] is not None
+        if len(ks) >= 2 * int(sys.argv[2]) + 1: break
+        time.sleep(0.005)
 print(last, flush=True)
 """;
-        using var r1 = StartPython(readerScript, path, n.ToString());
-        using var r2 = StartPython(readerScript, path, n.ToString());
+        using var r1 = Python313.Start(readerScript, path, n.ToString());
+        using var r2 = Python313.Start(readerScript, path, n.ToString());
         using (var s = Open(path))
         {
             long last = 0;
@@ -255,9 +275,9 @@ print(last, flush=True)
                 foreach (var k in keys.TakeLast(5)) Assert.NotNull(s.Get(k));
             }
         }
-        Assert.Equal("done", writer.StandardOutput.ReadLine());
+        var done = writer.StandardOutput.ReadLine();
         writer.WaitForExit();
-        Assert.Equal(0, writer.ExitCode);
+        Assert.True(writer.ExitCode == 0 && done == "done", writer.StandardError.ReadToEnd());
         foreach (var r in new[] { r1, r2 })
         {
             var line = r.StandardOutput.ReadLine();

@@ -12,16 +12,15 @@ public static class Python
     public static string Executable => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="args"/>; stdin gets <paramref name="stdin"/>. Returns stdout bytes.</summary>
-    public static byte[] RunBytes(string script, byte[]? stdin = null, params string[] args)
+    public static byte[] RunBytes(string script, byte[]? stdin = null, params string[] args) => RunBytesWith(Executable, script, stdin, args);
+
+    public static string Run(string script, byte[]? stdin = null, params string[] args) =>
+        Encoding.UTF8.GetString(RunBytes(script, stdin, args));
+
+    internal static byte[] RunBytesWith(string executable, string script, byte[]? stdin, string[] args)
     {
-        var psi = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["PYTHONHASHSEED"] = "0";
+        var psi = StartInfo(executable, script, args);
+        psi.RedirectStandardInput = true;
         using var p = Process.Start(psi)!;
         var stdoutTask = Task.Run(() => { using var ms = new MemoryStream(); p.StandardOutput.BaseStream.CopyTo(ms); return ms.ToArray(); });
         var stderrTask = p.StandardError.ReadToEndAsync();
@@ -33,8 +32,55 @@ public static class Python
         return output;
     }
 
+    internal static Process StartWith(string executable, string script, string[] args) => Process.Start(StartInfo(executable, script, args))!;
+
+    static ProcessStartInfo StartInfo(string executable, string script, string[] args)
+    {
+        var psi = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["PYTHONHASHSEED"] = "0";
+        return psi;
+    }
+}
+
+/// <summary>
+/// Python 3.13 — the first with <c>dbm.sqlite3</c>, which <c>shelve</c> uses — as the shelf's oracle. Debian here has
+/// 3.11, so <c>./scripts/test</c> builds a minimal Debian trixie tree and points <c>BRINE_PYTHON313</c> at a launcher
+/// for its python. Without it the tests fail (never skip) and say so.
+/// </summary>
+public static class Python313
+{
+    public const string Variable = "BRINE_PYTHON313";
+    static readonly Lazy<string> Checked = new(Check);
+
+    /// <summary>The launcher, once it has shown that it runs Python 3.13 with <c>dbm.sqlite3</c> and <c>shelve</c>.</summary>
+    public static string Executable => Checked.Value;
+
     public static string Run(string script, byte[]? stdin = null, params string[] args) =>
-        Encoding.UTF8.GetString(RunBytes(script, stdin, args));
+        Encoding.UTF8.GetString(Python.RunBytesWith(Executable, script, stdin, args));
+
+    /// <summary>Starts <paramref name="script"/> in its own process with stdout and stderr redirected; the caller waits.</summary>
+    public static Process Start(string script, params string[] args) => Python.StartWith(Executable, script, args);
+
+    static string Check()
+    {
+        const string hint = "run ./scripts/test, which prepares it (a Debian trixie tree in .oracles/) and sets " + Variable;
+        var exe = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrEmpty(exe)) throw new InvalidOperationException($"the Python 3.13 oracle is missing: {Variable} is not set; {hint}");
+        string version;
+        try
+        {
+            version = Encoding.UTF8.GetString(Python.RunBytesWith(exe, "import sys, dbm.sqlite3, shelve; print('%d.%d' % sys.version_info[:2])", null, [])).Trim();
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or TimeoutException)
+        {
+            throw new InvalidOperationException($"the Python 3.13 oracle {Variable}={exe} does not run ({e.Message.Trim()}); {hint}", e);
+        }
+        if (version != "3.13") throw new InvalidOperationException($"{Variable}={exe} is Python {version}, not 3.13; {hint}");
+        return exe;
+    }
 }
 
 /// <summary>Finds the third-party corpora in ../shared/testdata beside the repository.</summary>
