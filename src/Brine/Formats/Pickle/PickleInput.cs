@@ -67,6 +67,30 @@ sealed class PickleInput
     /// <summary>Takes <paramref name="n"/> bytes already seen through <see cref="PeekUpTo"/>.</summary>
     public void Skip(int n) => _pos += n;
 
+    /// <summary>Steps over <paramref name="n"/> bytes (seeking past what is not buffered); false when the stream ends first.</summary>
+    public bool Advance(long n)
+    {
+        if (n <= _len - _pos) { _pos += (int)n; return true; }
+        n -= _len - _pos;
+        _base += _len; _pos = _len = 0;
+        if (_stream.CanSeek)
+        {
+            long left = _stream.Length - _stream.Position;
+            if (left < n) { _stream.Position = _stream.Length; _base += left; _eof = true; return false; }
+            _stream.Position += n;
+            _base += n;
+            return true;
+        }
+        var scratch = new byte[(int)Math.Min(n, 1 << 16)];
+        while (n > 0)
+        {
+            int r = _stream.Read(scratch, 0, (int)Math.Min(n, scratch.Length));
+            if (r == 0) { _eof = true; return false; }
+            n -= r; _base += r;
+        }
+        return true;
+    }
+
     /// <summary>The next byte without taking it, or -1 at the end.</summary>
     public int PeekByte() => Ensure(1) ? _buf[_pos] : -1;
 

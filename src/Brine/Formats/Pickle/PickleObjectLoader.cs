@@ -58,20 +58,50 @@ sealed class PickleObjectLoader
 
     sealed class EagerList<T> : EagerList where T : class
     {
-        readonly List<T?> _list = new();
+        // Items are gathered in small segments and the List<T> is made once at its full size. Grown by doubling, its
+        // array moved to the large object heap at ~10,000 items and was copied whole on every doubling after: each copy
+        // dirtied every card of a new large array, and the collector re-read them all (measured on a million records:
+        // 0.57 s with 0.21 s of collection pauses, against 0.46 s and 0.13 s made at its full size).
+        const int SegmentSize = 1024;
+        readonly List<T?[]> _segments = new();
+        int _count;
+        /// <summary>The list once something has asked for it; later items go straight into it.</summary>
+        List<T?>? _made;
+
         public override Type ListType => typeof(List<T>);
-        public override object List => _list;
+
+        public override object List
+        {
+            get
+            {
+                if (_made is not null) return _made;
+                var list = new List<T?>(_count);
+                System.Runtime.InteropServices.CollectionsMarshal.SetCount(list, _count);
+                var to = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list);
+                for (int i = 0, at = 0; at < _count; i++, at += SegmentSize)
+                    _segments[i].AsSpan(0, Math.Min(SegmentSize, _count - at)).CopyTo(to[at..]);
+                _segments.Clear();
+                return _made = list;
+            }
+        }
+
         public override bool TryAdd(object? item)
         {
-            if (item is null) { _list.Add(null); return true; }
-            if (item.GetType() != typeof(T)) return false;
-            _list.Add(System.Runtime.CompilerServices.Unsafe.As<T>(item));
+            if (item is not null && item.GetType() != typeof(T)) return false;
+            var t = System.Runtime.CompilerServices.Unsafe.As<T?>(item);
+            if (_made is not null) { _made.Add(t); return true; }
+            int at = _count & (SegmentSize - 1);
+            if (at == 0 && _count >> 10 == _segments.Count) _segments.Add(new T?[SegmentSize]);
+            _segments[_count >> 10][at] = t;
+            _count++;
             return true;
         }
+
         public override void MoveTo(List<object?> target)
         {
-            target.EnsureCapacity(target.Count + _list.Count);
-            foreach (var x in _list) target.Add(x);
+            var items = (List<T?>)List;
+            target.EnsureCapacity(target.Count + items.Count);
+            foreach (var x in items) target.Add(x);
         }
     }
 
@@ -154,6 +184,30 @@ sealed class PickleObjectLoader
     int _memoCount;
     /// <summary>One past the highest index ever stored: slots from here on are all empty.</summary>
     long _memoHigh;
+    /// <summary>
+    /// The indices some GET of this pickle names (<see cref="MemoReferenceScan"/>); null: unknown, every entry is kept.
+    /// An entry no GET names is not stored, only counted: <c>_present</c> says which such indices were put.
+    /// </summary>
+    readonly ulong[]? _named;
+    ulong[] _present = [];
+
+    /// <summary>Whether entry <paramref name="index"/> is stored in the slots (else only its presence is kept).</summary>
+    bool Kept(long index) => _named is null || MemoReferenceScan.Contains(_named, index);
+
+    /// <summary>Records that the unkept entry <paramref name="index"/> was put; false when it already was.</summary>
+    bool MarkPresent(long index)
+    {
+        int word = (int)(index >> 6);
+        if (word >= _present.Length) Array.Resize(ref _present, Math.Max(word + 1, Math.Max(16, _present.Length * 2)));
+        ulong bit = 1UL << (int)(index & 63);
+        if ((_present[word] & bit) != 0) return false;
+        _present[word] |= bit;
+        return true;
+    }
+
+    /// <summary>Whether entry <paramref name="index"/> was put, kept or not.</summary>
+    bool Occupied(long index) => Kept(index) ? MemoAt(index) is not null
+        : index >> 6 < _present.Length && (_present[index >> 6] & 1UL << (int)(index & 63)) != 0;
     /// <summary>Class names the caller's static types answer to (as the Node path accepts them without a registration); null value = ambiguous.</summary>
     readonly Dictionary<string, Type?> _static = new(StringComparer.Ordinal);
     readonly HashSet<Type> _walked = new();
@@ -163,9 +217,10 @@ sealed class PickleObjectLoader
     TypeShape? _lastShape;
 
     /// <param name="sizeHint">The bytes left in the stream, when known: the memo is sized for them at once (a pickle of records memoizes about one value per dozen bytes), rather than grown by copying.</param>
-    public PickleObjectLoader(PickleInput input, ReadOptions readOptions, ObjectOptions options, Func<Type, TypeShape> shapeOf, long sizeHint = 0)
+    /// <param name="named">The memo indices the pickle's GETs name (<see cref="MemoReferenceScan.Scan"/>), or null when not known.</param>
+    public PickleObjectLoader(PickleInput input, ReadOptions readOptions, ObjectOptions options, Func<Type, TypeShape> shapeOf, long sizeHint = 0, ulong[]? named = null)
     {
-        _in = input; _readOptions = readOptions; _options = options; _shapeOf = shapeOf;
+        _in = input; _readOptions = readOptions; _options = options; _shapeOf = shapeOf; _named = named;
         // (sizeHint: a pickle of records memoizes about one value per dozen bytes.)
         if (sizeHint > 12 * MemoChunk) _memo = new object?[]?[Math.Min(sizeHint / 12 / MemoChunk + 1, (1 << 26) / MemoChunk + 1)];
     }
@@ -420,6 +475,12 @@ sealed class PickleObjectLoader
     void MemoPut(long index)
     {
         if (index < 0 || index > 1 << 26) throw No("memo index");
+        if (!Kept(index))
+        {
+            if (MarkPresent(index)) _memoCount++;
+            if (index >= _memoHigh) _memoHigh = index + 1;
+            return;
+        }
         ref var slot = ref MemoSlot(index);
         if (slot is null) _memoCount++;
         if (index >= _memoHigh) _memoHigh = index + 1;
@@ -796,7 +857,7 @@ sealed class PickleObjectLoader
 
         // The bytes are a record: make it. (Its memo entries go to fresh slots, as MEMOIZE's one by one would.)
         if (_memoCount + memo > 1 << 26) return false;
-        if (_memoHigh > _memoCount) for (int k = 0; k < memo; k++) if (MemoAt(_memoCount + k) is not null) return false;
+        if (_memoHigh > _memoCount) for (int k = 0; k < memo; k++) if (Occupied(_memoCount + k)) return false;
         var o = c.shape.Create!();
         if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
         memoOut[0] = o;
@@ -813,7 +874,7 @@ sealed class PickleObjectLoader
                     var dt = new DateTime(b, DateTimeKind.Unspecified);
                     ml.SetDate!(o, dt);
                     memoOut[_recordMemoAt[i]] = DateMark;
-                    MemoDate(_memoCount + _recordMemoAt[i], b);
+                    if (Kept(_memoCount + _recordMemoAt[i])) MemoDate(_memoCount + _recordMemoAt[i], b);
                     break;
                 }
                 case RecNone: ml.Set(o, null); break;
@@ -830,7 +891,9 @@ sealed class PickleObjectLoader
         }
         for (int k = 0; k < memo; k++)
         {
-            MemoSlot(_memoCount++) = memoOut[k] ?? Consumed;
+            long index = _memoCount++;
+            if (Kept(index)) MemoSlot(index) = memoOut[k] ?? Consumed;
+            else MarkPresent(index);
             memoOut[k] = null;
         }
         if (_memoCount > _memoHigh) _memoHigh = _memoCount;

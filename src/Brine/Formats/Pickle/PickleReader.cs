@@ -112,7 +112,10 @@ public sealed class PickleReader : TokenReader
         try
         {
             long left = _input.CanSeek ? _input.Length - _input.Position + input.Buffered : 0;
-            var loader = new PickleObjectLoader(input, _loader.Options, options, shapeOf, left);
+            // Which memo entries a GET names: the loader keeps only those (a walk of the bytes, then back to the start).
+            var named = MemoReferenceScan.Scan(input, left);
+            input.Rewind(start);
+            var loader = new PickleObjectLoader(input, _loader.Options, options, shapeOf, left, named);
             value = loader.Load(type);
             DirectLoads++;
             DirectRecords += loader.Records;
