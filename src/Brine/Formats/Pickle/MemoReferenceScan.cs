@@ -50,6 +50,7 @@ static class MemoReferenceScan
             {
                 if (p + 9 > span.Length && !Refill(input, ref span, ref p, 9)) return null;
                 long frame = BinaryPrimitives.ReadInt64LittleEndian(span.Slice(p + 1));
+                if (length > 0 && frame > length) return null;          // (corrupt: never buffer what is not there)
                 if (frame is < 0 or > MaxFrame) { p += 9; continue; }   // walked opcode by opcode
                 if (p + 9 + frame > span.Length && !Refill(input, ref span, ref p, 9 + (int)frame)) return null;
                 var body = span.Slice(p + 9, (int)frame);
