@@ -31,6 +31,9 @@ sealed class PickleInput
         _base = position; _pos = _len = 0; _eof = false;
     }
 
+    /// <summary>Bytes from the next one to the end of the stream, or 0 when the stream cannot tell (it cannot seek).</summary>
+    public long Remaining => _stream.CanSeek ? _stream.Length - _stream.Position + Buffered : 0;
+
     /// <summary>Offset of the next byte from the start of the stream.</summary>
     public long Position => _base + _pos;
 

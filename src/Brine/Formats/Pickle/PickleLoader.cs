@@ -24,10 +24,21 @@ sealed class PickleLoader
 
     readonly List<object> _stack = new();
     readonly List<int> _marks = new();
-    // The memo is dense in practice (0, 1, 2 …); PUT may name any index, so others go to a dictionary.
-    readonly List<object?> _memo = new();
+    // The memo is dense in practice (0, 1, 2 …): indices below DenseLimit go to chunks of a fixed size (a growing
+    // list moved to the large object heap and was copied whole at each doubling); PUT may name any index, so larger
+    // ones go to a dictionary.
+    const int ChunkBits = 12, ChunkSize = 1 << ChunkBits;
+    const long DenseLimit = 1L << 26;
+    object?[]?[] _memoChunks = new object?[]?[16];
+    /// <summary>Which dense indices were stored, kept or not: MEMOIZE counts them, and a GET tells "not kept" from "never stored".</summary>
+    ulong[] _memoStored = new ulong[64];
     readonly Dictionary<long, object> _sparseMemo = new();
     int _memoCount;
+    /// <summary>
+    /// The memo indices some GET may name (<see cref="MemoReferenceScan"/>), or null to keep every entry. Entries no
+    /// GET names are not stored: on a million records that is millions of references the collector would trace.
+    /// </summary>
+    ulong[]? _named;
     /// <summary>
     /// Every memo store in order (index, node), so the reader can name the few shared nodes after their first memo
     /// index. A log, not a dictionary: a million records make millions of stores, and hashing each one cost more than
@@ -74,12 +85,61 @@ sealed class PickleLoader
     public Node? LoadNext(bool nameShared = true)
     {
         _logAll = nameShared;
-        _stack.Clear(); _marks.Clear(); _memo.Clear(); _sparseMemo.Clear(); _memoCount = 0;
-        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
-        _result = null;
+        Reset();
         _opPos = _in.Position;
         StartOffset = _opPos;
         if (_in.AtEnd) return null;
+        int firstBuffer = _nextBuffer;
+        _named = ScanNamed();
+        try { return Run(); }
+        catch (MemoRerunException)
+        {
+            // A GET named an entry the scan said no GET names (its guess of where the pickle ends was wrong): run the
+            // pickle again keeping every entry, as without the scan. Everything before that GET ran as it would have.
+            Reset();
+            _named = null;
+            _nextBuffer = firstBuffer;
+            _in.Rewind(StartOffset);
+            Reruns++;
+            return Run();
+        }
+    }
+
+    /// <summary>Pickles from this many bytes before the end of the stream are scanned for their GETs first (tests lower it).</summary>
+    internal long ScanFromBytes { get; set; } = 64 * 1024;
+    /// <summary>How many pickles were run a second time keeping every memo entry (tests check the rerun).</summary>
+    internal int Reruns { get; private set; }
+    /// <summary>Whether the pickle being loaded keeps only the memo entries a GET may name.</summary>
+    internal bool KeepsNamedOnly => _named is not null;
+
+    /// <summary>The memo indices the pickle's GETs may name, or null (keep everything) when the input cannot go back or the pickle is small.</summary>
+    ulong[]? ScanNamed()
+    {
+        if (!_in.CanRewind) return null;
+        long left = _in.Remaining;
+        if (left < ScanFromBytes) return null;
+        ulong[]? named;
+        try { named = MemoReferenceScan.Scan(_in, left); }
+        catch (Exception e) when (e is not OutOfMemoryException) { named = null; }
+        _in.Rewind(StartOffset);
+        return named;
+    }
+
+    void Reset()
+    {
+        _stack.Clear(); _marks.Clear(); _sparseMemo.Clear(); _memoCount = 0;
+        // A large memo's chunks are dropped (the next pickle may be small); a small one's are cleared.
+        if (_memoChunks.Length > 16) _memoChunks = new object?[]?[16];
+        else foreach (var c in _memoChunks) if (c is not null) Array.Clear(c);
+        if (_memoStored.Length > 64) _memoStored = new ulong[64]; else Array.Clear(_memoStored);
+        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
+        _result = null;
+    }
+
+    sealed class MemoRerunException : Exception { }
+
+    Node Run()
+    {
         while (_result is null)
         {
             _opPos = _in.Position;
@@ -559,8 +619,11 @@ sealed class PickleLoader
         if (index < 0) throw Fail("negative memo index");
         var v = Top();
         bool isNew;
-        if (index < _memo.Count) { isNew = _memo[(int)index] is null; _memo[(int)index] = v; }
-        else if (index == _memo.Count && index < int.MaxValue && !_sparseMemo.ContainsKey(index)) { isNew = true; _memo.Add(v); }
+        if (index < DenseLimit)
+        {
+            isNew = MarkStored(index);
+            if (_named is null || MemoReferenceScan.Contains(_named, index)) DenseSet(index, v);
+        }
         else { isNew = !_sparseMemo.ContainsKey(index); _sparseMemo[index] = v; }
         if (isNew) _memoCount++;
         // Objects (tagged maps) are the only nodes MemoReplace looks for.
@@ -569,8 +632,43 @@ sealed class PickleLoader
 
     object MemoGet(long index)
     {
-        object? v = index >= 0 && index < _memo.Count ? _memo[(int)index] : _sparseMemo.GetValueOrDefault(index);
+        object? v;
+        if ((ulong)index < DenseLimit)
+        {
+            v = DenseGet(index);
+            if (v is null && _named is not null && IsStored(index)) throw new MemoRerunException();
+        }
+        else v = _sparseMemo.GetValueOrDefault(index);
         return v ?? throw Fail($"memo index {index} was never stored (corrupt pickle)");
+    }
+
+    /// <summary>Marks a dense index stored; true when it was not before.</summary>
+    bool MarkStored(long index)
+    {
+        int word = (int)(index >> 6);
+        if (word >= _memoStored.Length) Array.Resize(ref _memoStored, Math.Max(word + 1, _memoStored.Length * 2));
+        ulong bit = 1UL << (int)(index & 63), had = _memoStored[word];
+        _memoStored[word] = had | bit;
+        return (had & bit) == 0;
+    }
+
+    bool IsStored(long index)
+    {
+        int word = (int)(index >> 6);
+        return word < _memoStored.Length && (_memoStored[word] & 1UL << (int)(index & 63)) != 0;
+    }
+
+    void DenseSet(long index, object v)
+    {
+        int c = (int)(index >> ChunkBits);
+        if (c >= _memoChunks.Length) Array.Resize(ref _memoChunks, Math.Max(c + 1, _memoChunks.Length * 2));
+        (_memoChunks[c] ??= new object?[ChunkSize])[index & (ChunkSize - 1)] = v;
+    }
+
+    object? DenseGet(long index)
+    {
+        int c = (int)(index >> ChunkBits);
+        return c < _memoChunks.Length && _memoChunks[c] is { } chunk ? chunk[index & (ChunkSize - 1)] : null;
     }
 
     long ParseIndexLine()
@@ -596,7 +694,8 @@ sealed class PickleLoader
         if (at < 0) return;
         // (Its latest store: the object was memoized just before its BUILD, so this is found at once.)
         long index = _memoLog[at].index;
-        if (index < _memo.Count) _memo[(int)index] = now; else _sparseMemo[index] = now;
+        if (index >= DenseLimit) _sparseMemo[index] = now;
+        else if (_named is null || MemoReferenceScan.Contains(_named, index)) DenseSet(index, now);
         _memoReplaced.Add(old);
         _memoLog.Add((index, now));
     }
