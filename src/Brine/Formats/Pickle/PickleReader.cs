@@ -91,6 +91,14 @@ public sealed class PickleReader : TokenReader
         }
     }
 
+    /// <summary>
+    /// Pickles with at least this many bytes before the end of a seekable stream are walked first for the memo entries
+    /// their GETs name, and the others are not kept (tests set 0 or <see cref="long.MaxValue"/> to compare both).
+    /// </summary>
+    internal long MemoScanFromBytes { get => _loader.ScanFromBytes; set => _loader.ScanFromBytes = value; }
+    /// <summary>How many pickles were run again keeping every memo entry (a GET named an entry the walk left out).</summary>
+    internal int MemoReruns => _loader.Reruns;
+
     /// <summary>Whether <see cref="Brine.Objects.ObjectReader"/> may use the direct path (tests turn it off to compare with the Node path).</summary>
     internal bool DirectObjects { get; set; } = true;
     /// <summary>How many values the direct path has read (tests check which path ran).</summary>
