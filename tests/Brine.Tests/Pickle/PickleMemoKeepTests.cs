@@ -165,6 +165,31 @@ public class PickleMemoKeepTests
     }
 
     [Fact]
+    public void Datetimes_made_without_their_state_nodes_are_the_same_and_fail_the_same()
+    {
+        var times = Node.List();
+        for (int i = 0; i < 40; i++) times.Add(Node.Timestamp(new Timestamp(-2_000_000_000L + i * 123_456_789L, i * 1000, null)));
+        times.Add(Node.Timestamp(new Timestamp(253402300799, 999_999_000, null)));   // 9999-12-31 23:59:59.999999
+        foreach (var p in new[] { 3, 4, 5 })   // (protocol 2 writes bytes as a call of _codecs.encode)
+        {
+            var bytes = PickleTestSupport.Write(times, p);
+            Assert.Equal(0, AssertSame(bytes));
+            Assert.Null(NodeComparer.Difference(times, PickleTestSupport.Read(bytes)));
+            // Corrupt states: a month 13, a day 31 in April, an hour 24, microseconds over 999 999.
+            int at = bytes.AsSpan().IndexOf([PickleOpcodes.SHORT_BINBYTES, (byte)10]) + 2;
+            Assert.True(at >= 2);
+            foreach (var (offset, value) in new[] { (2, (byte)13), (3, (byte)31), (4, (byte)24), (7, (byte)0x10) })
+            {
+                var bad = (byte[])bytes.Clone();
+                if (offset == 3) bad[at + 2] = 4;
+                bad[at + offset] = value;
+                Assert.Equal(0, AssertSame(bad));
+                Assert.Contains("datetime.datetime state is not a valid date and time", Assert.Throws<BrineFormatException>(() => PickleTestSupport.Read(bad)).Message);
+            }
+        }
+    }
+
+    [Fact]
     public void Unseekable_input_is_read_as_before()
     {
         var bytes = FoolingPickle();

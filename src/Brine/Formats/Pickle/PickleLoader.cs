@@ -454,8 +454,31 @@ sealed class PickleLoader
     {
         if (n > 64 * 1024 || n > _options.MaxValueBytes) return DecodeUtf8(TakeArray(n));
         var span = Take((int)n);
+        if (n <= ShortString) return ShortUtf8(span);
         try { return StrictUtf8.GetString(span); }
         catch (DecoderFallbackException) { throw Fail("the string is not valid UTF-8"); }
+    }
+
+    /// <summary>
+    /// Strings up to this many bytes come from a small cache: values such as a language or a status repeat across
+    /// records, and each fresh copy was one more object the collector traced to the end of the load.
+    /// </summary>
+    const int ShortString = 8;
+    readonly string?[] _shortStrings = new string?[512];
+
+    string ShortUtf8(ReadOnlySpan<byte> span)
+    {
+        if (span.Length == 0) return "";
+        ulong key = 0;
+        for (int i = 0; i < span.Length; i++) key |= (ulong)span[i] << (8 * i);
+        int slot = (int)((key * 0x9E3779B97F4A7C15UL) >> 55) ^ span.Length;
+        var hit = _shortStrings[slot];
+        if (hit is not null && hit.Length == span.Length && Ascii.Equals(span, hit)) return hit;
+        string s;
+        try { s = StrictUtf8.GetString(span); }
+        catch (DecoderFallbackException) { throw Fail("the string is not valid UTF-8"); }
+        if (Ascii.IsValid(span)) _shortStrings[slot] = s;
+        return s;
     }
 
     long ReadLength8()
@@ -466,7 +489,42 @@ sealed class PickleLoader
     }
 
     void LoadBinBytes() => Push(Node.Bytes(TakeArray(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))));
-    void LoadShortBinBytes() => Push(Node.Bytes(TakeArray(Take(1)[0])));
+    void LoadShortBinBytes()
+    {
+        int n = Take(1)[0];
+        if (n == 10 && TryNaiveDateTime()) return;
+        Push(Node.Bytes(TakeArray(n)));
+    }
+
+    /// <summary>
+    /// A naive datetime as pickle writes it: <c>datetime.datetime</c> on the stack, then its 10-byte state, a
+    /// one-item tuple and REDUCE, each maybe memoized. When the memo keeps neither the bytes nor the tuple (no GET
+    /// names them), the value is made at once without those two nodes; anything else takes the general path.
+    /// </summary>
+    bool TryNaiveDateTime()
+    {
+        if (_named is null || _stack.Count <= (_marks.Count > 0 ? _marks[^1] : 0) || _stack[^1] is not PyGlobal { FullName: "datetime.datetime" }) return false;
+        var span = _in.PeekUpTo(14);
+        if (span.Length < 12) return false;
+        int p = 10;
+        bool memoBytes = span[p] == PickleOpcodes.MEMOIZE;
+        if (memoBytes) p++;
+        if (span[p++] != PickleOpcodes.TUPLE1) return false;
+        bool memoTuple = p < span.Length && span[p] == PickleOpcodes.MEMOIZE;
+        if (memoTuple) p++;
+        if (p >= span.Length || span[p++] != PickleOpcodes.REDUCE) return false;
+        long first = _memoCount, second = memoBytes ? first + 1 : first;
+        if (second >= DenseLimit) return false;
+        if (memoBytes && (IsStored(first) || MemoReferenceScan.Contains(_named, first))) return false;
+        if (memoTuple && (IsStored(second) || MemoReferenceScan.Contains(_named, second))) return false;
+        if (!TryWallTime(span, out long secs, out int us)) return false;
+        // As the MEMOIZEs would: the indices are stored (not kept) and counted.
+        if (memoBytes) { MarkStored(first); _memoCount++; }
+        if (memoTuple) { MarkStored(second); _memoCount++; }
+        _in.Skip(p);
+        _stack[^1] = Node.Timestamp(new Timestamp(secs, us * 1000, null));
+        return true;
+    }
     void LoadBinBytes8() => Push(Node.Bytes(TakeArray(ReadLength8())));
 
     void LoadByteArray8()
@@ -492,7 +550,7 @@ sealed class PickleLoader
     void AppendTo(object target, object item)
     {
         if (target is Node { IsList: true } list && list.Tag is not ("tuple" or "frozenset")) { list.Items!.Add(AsNode(item)); return; }
-        if (target is Node { IsMap: true } obj && _objects.Contains(obj)) { ObjectPart(obj, "__items__", list: true).Items!.Add(AsNode(item)); return; }
+        if (target is Node { IsMap: true, Tag: not null } obj && _objects.Contains(obj)) { ObjectPart(obj, "__items__", list: true).Items!.Add(AsNode(item)); return; }
         throw Fail($"cannot append to {Describe(target)}");
     }
 
@@ -570,7 +628,8 @@ sealed class PickleLoader
         if (!k.IsScalar) throw Fail($"a dict key is {Describe(k)}; Brine maps need scalar keys (str, int, float, bytes …)");
         if (target is Node { IsMap: true } map)
         {
-            if (_objects.Contains(map)) map = ObjectPart(map, "__entries__", list: false);
+            // Objects always have a tag (their class): a plain dict needs no look-up.
+            if (map.Tag is not null && _objects.Contains(map)) map = ObjectPart(map, "__entries__", list: false);
             map.Entries!.Add(new(k, AsNode(value)));
             return;
         }
@@ -946,17 +1005,24 @@ sealed class PickleLoader
         return t;
     }
 
+    /// <summary>The wall time of a datetime's 10-byte state (seconds since 1970 as if UTC, microseconds), or false when it is not valid.</summary>
+    static bool TryWallTime(ReadOnlySpan<byte> b, out long secs, out int us)
+    {
+        int year = b[0] * 256 + b[1], month = b[2] & 0x7f;
+        us = (b[7] << 16) | (b[8] << 8) | b[9];
+        secs = 0;
+        if (us > 999_999 || year is < 1 or > 9999 || month is < 1 or > 12 || b[3] < 1 || b[3] > DateTime.DaysInMonth(year, month)
+            || b[4] > 23 || b[5] > 59 || b[6] > 59) return false;
+        var wall = new DateTime(year, month, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified);
+        // Floor division: before 1970 the microseconds are added to the earlier whole second.
+        secs = Math.DivRem(wall.Ticks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerSecond, out _);
+        return true;
+    }
+
     Node DateTimeFrom(List<Node> args, PyGlobal g)
     {
         var b = StateBytes(args, 10) ?? throw Fail("datetime.datetime takes its 10-byte state");
-        int year = b[0] * 256 + b[1], month = b[2] & 0x7f;
-        int us = (b[7] << 16) | (b[8] << 8) | b[9];
-        DateTime wall;
-        try { wall = new DateTime(year, month, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified).AddTicks(us * 10L); }
-        catch (ArgumentOutOfRangeException) { throw Fail("datetime.datetime state is not a valid date and time"); }
-        if (us > 999_999) throw Fail("datetime.datetime state is not a valid date and time");
-        // Floor division: before 1970 the microseconds are added to the earlier whole second.
-        long secs = Math.DivRem(wall.Ticks - DateTime.UnixEpoch.Ticks - us * 10L, TimeSpan.TicksPerSecond, out _);
+        if (!TryWallTime(b, out long secs, out int us)) throw Fail("datetime.datetime state is not a valid date and time");
         var tz = args.Count > 1 ? args[1] : null;
         if (tz is null || tz.Kind == TokenKind.Null) return Node.Timestamp(new Timestamp(secs, us * 1000, null));
         if (OffsetSeconds(tz) is { } off && off % 60 == 0)
