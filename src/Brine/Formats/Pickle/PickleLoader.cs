@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Brine.Model;
 
@@ -146,9 +147,31 @@ sealed class PickleLoader
             int b = _in.ReadByte();
             if (b < 0) throw new BrineFormatException(Format, $"byte {_opPos}", "pickle truncated: the data ended before the STOP opcode");
             _op = (byte)b;
-            var handler = _dispatch[b];
-            if (handler is null) throw Fail($"invalid opcode byte 0x{b:x2} (not a pickle, or corrupt)", named: false);
-            try { handler(); }
+            try
+            {
+                // The opcodes of records are called directly (so the small ones inline); the rest through the table.
+                switch (_op)
+                {
+                    case PickleOpcodes.MEMOIZE: LoadMemoize(); break;
+                    case PickleOpcodes.BINGET: LoadBinGet(); break;
+                    case PickleOpcodes.LONG_BINGET: LoadLongBinGet(); break;
+                    case PickleOpcodes.BINPUT: LoadBinPut(); break;
+                    case PickleOpcodes.SHORT_BINUNICODE: LoadShortBinUnicode(); break;
+                    case PickleOpcodes.BININT1: LoadBinInt1(); break;
+                    case PickleOpcodes.BININT: LoadBinInt(); break;
+                    case PickleOpcodes.BINFLOAT: LoadBinFloat(); break;
+                    case PickleOpcodes.EMPTY_DICT: Push(Node.Map()); break;
+                    case PickleOpcodes.MARK: LoadMark(); break;
+                    case PickleOpcodes.SETITEMS: LoadSetItems(); break;
+                    case PickleOpcodes.APPENDS: LoadAppends(); break;
+                    case PickleOpcodes.SHORT_BINBYTES: LoadShortBinBytes(); break;
+                    default:
+                        var handler = _dispatch[b];
+                        if (handler is null) throw Fail($"invalid opcode byte 0x{b:x2} (not a pickle, or corrupt)", named: false);
+                        handler();
+                        break;
+                }
+            }
             catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException or FormatException or InvalidOperationException or IndexOutOfRangeException)
             {
                 // A safety net: corrupt input must give a format error, never another exception.
@@ -236,11 +259,15 @@ sealed class PickleLoader
     BrineFormatException Fail(string detail, bool named = true) =>
         new(Format, $"byte {_opPos}", named ? $"{PickleOpcodes.NameOf(_op)}: {detail}" : detail);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     ReadOnlySpan<byte> Take(int n)
     {
-        if (!_in.TryRead(n, out var s)) throw Fail($"pickle truncated: the argument needs {n} bytes");
+        if (!_in.TryRead(n, out var s)) ThrowTruncated(n);
         return s;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void ThrowTruncated(int n) => throw Fail($"pickle truncated: the argument needs {n} bytes");
 
     byte[] TakeArray(long n)
     {
