@@ -133,7 +133,7 @@ sealed class PickleLoader
         if (_memoChunks.Length > 16) _memoChunks = new object?[]?[16];
         else foreach (var c in _memoChunks) if (c is not null) Array.Clear(c);
         if (_memoStored.Length > 64) _memoStored = new ulong[64]; else Array.Clear(_memoStored);
-        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
+        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear(); _maybeShared.Clear();
         _result = null;
     }
 
@@ -390,7 +390,7 @@ sealed class PickleLoader
     }
 
     void LoadPopMark() => PopMark();
-    void LoadDup() => Push(Top());
+    void LoadDup() => Push(Top() is Node n ? Dup(n) : Top());
 
     // ---- numbers ----
 
@@ -725,7 +725,29 @@ sealed class PickleLoader
             if (v is null && _named is not null && IsStored(index)) throw new MemoRerunException();
         }
         else v = _sparseMemo.GetValueOrDefault(index);
+        if (v is Node n) return Dup(n);
         return v ?? throw Fail($"memo index {index} was never stored (corrupt pickle)");
+    }
+
+    /// <summary>
+    /// Nodes a second reference to which was made (a GET, a DUP, a call or BUILD that puts its argument's parts in
+    /// the value it makes): the only nodes the graph can reach twice, so the only ones the reader's walk for shared
+    /// nodes must track (tracking all of them cost a hash set entry per node). Kept when naming shared nodes only.
+    /// </summary>
+    readonly HashSet<Node> _maybeShared = new(ReferenceEqualityComparer.Instance);
+    public IReadOnlySet<Node> MaybeShared => _maybeShared;
+
+    Node Dup(Node n)
+    {
+        if (_logAll) _maybeShared.Add(n);
+        return n;
+    }
+
+    IEnumerable<Node> DupAll(IEnumerable<Node> nodes) { foreach (var n in nodes) yield return Dup(n); }
+
+    IEnumerable<KeyValuePair<Node, Node>> DupEntries(List<KeyValuePair<Node, Node>> entries)
+    {
+        foreach (var e in entries) { Dup(e.Key); Dup(e.Value); yield return e; }
     }
 
     /// <summary>Marks a dense index stored; true when it was not before.</summary>
@@ -791,8 +813,10 @@ sealed class PickleLoader
     {
         if (shared.Count == 0) return;
         if (!_logAll) throw new InvalidOperationException("the pickle was loaded without naming its shared nodes");
+        // A few shared nodes (a record's keys) are compared by reference: hashing each of millions of stores cost more.
+        var few = shared.Count <= 8 ? shared.ToArray() : null;
         foreach (var (index, node) in _memoLog)
-            if (shared.Contains(node) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
+            if ((few is null ? shared.Contains(node) : PickleReader.InFew(few, node)) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
     }
 
     // ---- refused features ----
@@ -893,8 +917,8 @@ sealed class PickleLoader
             case "builtins.complex":
             {
                 var c = Node.Map("builtins.complex");
-                c.Add("real", args.Count > 0 ? args[0] : Node.Float(0));
-                c.Add("imag", args.Count > 1 ? args[1] : Node.Float(0));
+                c.Add("real", args.Count > 0 ? Dup(args[0]) : Node.Float(0));
+                c.Add("imag", args.Count > 1 ? Dup(args[1]) : Node.Float(0));
                 return c;
             }
             case "builtins.dict" or "collections.OrderedDict":
@@ -902,7 +926,7 @@ sealed class PickleLoader
                 var d = Node.Map();
                 if (args.Count > 0 && args[0] is { IsList: true } pairs)
                     foreach (var p in pairs.Items!)
-                        if (p is { IsList: true } kv && kv.Items!.Count == 2) SetItem(d, kv.Items[0], kv.Items[1]);
+                        if (p is { IsList: true } kv && kv.Items!.Count == 2) SetItem(d, Dup(kv.Items[0]), Dup(kv.Items[1]));
                         else throw Fail($"{g.FullName} takes a list of pairs");
                 return d;
             }
@@ -911,7 +935,7 @@ sealed class PickleLoader
                 if (args.Count != 3) throw Fail("copyreg._reconstructor takes (class, base, state)");
                 var cls = GlobalOf(args[0]) ?? throw Fail("copyreg._reconstructor: the class is not a global");
                 var obj = Call(cls, new List<Node>(), newObj: true);
-                if (GlobalOf(args[1]) is { FullName: not "builtins.object" } && args[2].Kind != TokenKind.Null && _objects.Contains(obj)) obj.Add("__value__", args[2]);
+                if (GlobalOf(args[1]) is { FullName: not "builtins.object" } && args[2].Kind != TokenKind.Null && _objects.Contains(obj)) obj.Add("__value__", Dup(args[2]));
                 return obj;
             }
             case "copyreg.__newobj__" when !newObj:
@@ -926,16 +950,16 @@ sealed class PickleLoader
             case "datetime.timedelta":
             {
                 var m = Node.Map("datetime.timedelta");
-                m.Add("days", args.Count > 0 ? args[0] : Node.Int(0));
-                m.Add("seconds", args.Count > 1 ? args[1] : Node.Int(0));
-                m.Add("microseconds", args.Count > 2 ? args[2] : Node.Int(0));
+                m.Add("days", args.Count > 0 ? Dup(args[0]) : Node.Int(0));
+                m.Add("seconds", args.Count > 1 ? Dup(args[1]) : Node.Int(0));
+                m.Add("microseconds", args.Count > 2 ? Dup(args[2]) : Node.Int(0));
                 return m;
             }
             case "datetime.timezone":
             {
                 var m = Node.Map("datetime.timezone");
-                if (args.Count > 0) m.Add("offset", args[0]);
-                if (args.Count > 1) m.Add("name", args[1]);
+                if (args.Count > 0) m.Add("offset", Dup(args[0]));
+                if (args.Count > 1) m.Add("name", Dup(args[1]));
                 return m;
             }
             case "decimal.Decimal": return DecimalFrom(args);
@@ -950,7 +974,7 @@ sealed class PickleLoader
     {
         var o = Node.Map(g.FullName);
         _objects.Add(o);
-        if (args.Count > 0) { var t = Node.List("tuple"); t.Items!.AddRange(args); o.Add("__args__", t); }
+        if (args.Count > 0) { var t = Node.List("tuple"); t.Items!.AddRange(DupAll(args)); o.Add("__args__", t); }
         return o;
     }
 
@@ -959,8 +983,8 @@ sealed class PickleLoader
         var n = Node.List(tag);
         if (args.Count == 0) return n;
         var src = args[0];
-        if (src.IsList) n.Items!.AddRange(src.Items!);
-        else if (src.IsMap) n.Items!.AddRange(src.Entries!.Select(e => e.Key));
+        if (src.IsList) n.Items!.AddRange(DupAll(src.Items!));
+        else if (src.IsMap) n.Items!.AddRange(DupAll(src.Entries!.Select(e => e.Key)));
         else if (src.Value is string s) foreach (var r in s.EnumerateRunes()) n.Items!.Add(Node.String(r.ToString()));
         else throw Fail($"cannot make a {tag ?? "list"} of {Describe(src)}");
         return n;
@@ -1026,7 +1050,7 @@ sealed class PickleLoader
         if (args.Count > 1 && args[1].Kind != TokenKind.Null)
         {
             var m = Node.Map("datetime.time");
-            m.Add("value", t); m.Add("tzinfo", args[1]);
+            m.Add("value", t); m.Add("tzinfo", Dup(args[1]));
             return m;
         }
         return t;
@@ -1056,7 +1080,7 @@ sealed class PickleLoader
             return Node.Timestamp(new Timestamp(secs - off, us * 1000, (short)(off / 60)));
         var m = Node.Map("datetime.datetime");
         m.Add("value", Node.Timestamp(new Timestamp(secs, us * 1000, null)));
-        m.Add("tzinfo", tz);
+        m.Add("tzinfo", Dup(tz));
         return m;
     }
 
@@ -1109,11 +1133,11 @@ sealed class PickleLoader
     void AddState(Node obj, Node st)
     {
         if (st.Kind == TokenKind.Null) return;
-        if (st.IsMap && st.Tag is null) { obj.Entries!.AddRange(st.Entries!); return; }
+        if (st.IsMap && st.Tag is null) { obj.Entries!.AddRange(DupEntries(st.Entries!)); return; }
         // (dict state, slots state): both become entries of the object's map.
         if (st is { IsList: true, Tag: "tuple" } && st.Items!.Count == 2 && st.Items.All(p => p.Kind == TokenKind.Null || (p.IsMap && p.Tag is null)))
         {
-            foreach (var p in st.Items) if (p.IsMap) obj.Entries!.AddRange(p.Entries!);
+            foreach (var p in st.Items) if (p.IsMap) obj.Entries!.AddRange(DupEntries(p.Entries!));
             return;
         }
         obj.Add("__state__", st);
