@@ -189,6 +189,40 @@ public class PickleMemoKeepTests
         }
     }
 
+    static List<string> Anchors(byte[] bytes)
+    {
+        using var r = new PickleReader(new MemoryStream(bytes));
+        var anchors = new List<string>();
+        while (r.Read()) if (r.Anchor is { } a) anchors.Add(a); else if (r.Kind == TokenKind.Alias) anchors.Add("*" + r.StringValue);
+        return anchors;
+    }
+
+    [Fact]
+    public void Nodes_shared_by_DUP_calls_and_BUILD_are_anchored()
+    {
+        // DUP: one list twice in a tuple (never memoized: named n1).
+        var dup = PickleTestSupport.Hex("80045D3286" + "2E");
+        Assert.Equal(["n1", "*n1"], Anchors(dup));
+        // builtins.list over a memoized list: the new list holds the same item nodes (m1, m2); the old list is reached once.
+        var call = PickleTestSupport.Hex("80025D7100285801000000617101580100000062710265636275696C74696E730A6C6973740A68008552862E");
+        var whole = PickleTestSupport.Read(call);
+        Assert.Same(whole.Items![0].Items![1], whole.Items[1].Items![1]);
+        Assert.Equal(["m1", "m2", "*m1", "*m2"], Anchors(call));
+        // BUILD with a state dict that is also in the list: its key and value are reached from the object and the dict.
+        var build = PickleTestSupport.Hex("80025D710028636D6F640A5468696E670A7101298171027D710358010000006B71045803000000767676710573626803652E");
+        whole = PickleTestSupport.Read(build);
+        Assert.Same(whole.Items![0]["k"], whole.Items[1]["k"]);
+        Assert.Equal(["m4", "m5", "*m4", "*m5"], Anchors(build));
+        foreach (var bytes in new[] { dup, call, build })
+        {
+            using var r = new PickleReader(new MemoryStream(bytes));
+            var viaTokens = NodeBuilder.ReadValue(r, new NodeBuilder())!;
+            var w = PickleTestSupport.Read(bytes);
+            Assert.Null(NodeComparer.Difference(w, viaTokens));
+            Assert.Null(PickleTestSupport.SharingDifference(w, viaTokens));
+        }
+    }
+
     [Fact]
     public void Unseekable_input_is_read_as_before()
     {
