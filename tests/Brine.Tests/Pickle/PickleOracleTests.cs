@@ -138,6 +138,19 @@ public sealed class PickleOracleTests(PickleOracleFixture fx, ITestOutputHelper 
     }
 
     [Fact]
+    public void KeepingOnlyTheMemoEntriesGetsNameChangesNothing()
+    {
+        // Every pickle, CPython's and Brine's, gives the same tokens (anchor names included) and graphs with the walk
+        // for GET targets as without it, and none needs a rerun.
+        foreach (var (name, _) in fx.Cases)
+            foreach (var p in PickleOracleFixture.Protocols)
+            {
+                Assert.Equal(0, PickleMemoKeepTests.AssertSame(fx.PythonBytes[(name, p)]));
+                Assert.Equal(0, PickleMemoKeepTests.AssertSame(fx.BrineBytes[(name, p)]));
+            }
+    }
+
+    [Fact]
     public void PythonLoadsBrinePickles()
     {
         var bad = fx.PythonLoads.Where(kv => kv.Value != "ok").Select(kv => $"{kv.Key.Item1}@{kv.Key.Item2}: {kv.Value}").ToList();

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Brine.Formats.Pickle;
 
 /// <summary>A buffered byte source over a stream that knows its absolute offset, for pickle's opcodes and their arguments.</summary>
@@ -31,13 +33,20 @@ sealed class PickleInput
         _base = position; _pos = _len = 0; _eof = false;
     }
 
+    /// <summary>Bytes from the next one to the end of the stream, or 0 when the stream cannot tell (it cannot seek).</summary>
+    public long Remaining => _stream.CanSeek ? _stream.Length - _stream.Position + Buffered : 0;
+
     /// <summary>Offset of the next byte from the start of the stream.</summary>
     public long Position => _base + _pos;
 
     /// <summary>Makes at least <paramref name="need"/> bytes available in the buffer when the stream has them.</summary>
-    bool Ensure(int need)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    bool Ensure(int need) => _len - _pos >= need || Fill(need);
+
+    // Out of line: every opcode checks the buffer, and only one in thousands must refill it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    bool Fill(int need)
     {
-        if (_len - _pos >= need) return true;
         if (_eof) return false;
         if (_pos > 0)
         {
@@ -95,9 +104,11 @@ sealed class PickleInput
     public int PeekByte() => Ensure(1) ? _buf[_pos] : -1;
 
     /// <summary>The next byte, or -1 at the end.</summary>
-    public int ReadByte() => Ensure(1) ? _buf[_pos++] : -1;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadByte() => _pos < _len ? _buf[_pos++] : Ensure(1) ? _buf[_pos++] : -1;
 
     /// <summary>Exactly <paramref name="n"/> bytes (valid until the next read), or false when the stream ends first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryRead(int n, out ReadOnlySpan<byte> bytes)
     {
         if (!Ensure(n)) { bytes = default; return false; }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Brine.Model;
 
@@ -24,10 +25,21 @@ sealed class PickleLoader
 
     readonly List<object> _stack = new();
     readonly List<int> _marks = new();
-    // The memo is dense in practice (0, 1, 2 …); PUT may name any index, so others go to a dictionary.
-    readonly List<object?> _memo = new();
+    // The memo is dense in practice (0, 1, 2 …): indices below DenseLimit go to chunks of a fixed size (a growing
+    // list moved to the large object heap and was copied whole at each doubling); PUT may name any index, so larger
+    // ones go to a dictionary.
+    const int ChunkBits = 12, ChunkSize = 1 << ChunkBits;
+    const long DenseLimit = 1L << 26;
+    object?[]?[] _memoChunks = new object?[]?[16];
+    /// <summary>Which dense indices were stored, kept or not: MEMOIZE counts them, and a GET tells "not kept" from "never stored".</summary>
+    ulong[] _memoStored = new ulong[64];
     readonly Dictionary<long, object> _sparseMemo = new();
     int _memoCount;
+    /// <summary>
+    /// The memo indices some GET may name (<see cref="MemoReferenceScan"/>), or null to keep every entry. Entries no
+    /// GET names are not stored: on a million records that is millions of references the collector would trace.
+    /// </summary>
+    ulong[]? _named;
     /// <summary>
     /// Every memo store in order (index, node), so the reader can name the few shared nodes after their first memo
     /// index. A log, not a dictionary: a million records make millions of stores, and hashing each one cost more than
@@ -74,21 +86,92 @@ sealed class PickleLoader
     public Node? LoadNext(bool nameShared = true)
     {
         _logAll = nameShared;
-        _stack.Clear(); _marks.Clear(); _memo.Clear(); _sparseMemo.Clear(); _memoCount = 0;
-        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear();
-        _result = null;
+        Reset();
         _opPos = _in.Position;
         StartOffset = _opPos;
         if (_in.AtEnd) return null;
+        int firstBuffer = _nextBuffer;
+        _named = ScanNamed();
+        try { return Run(); }
+        catch (MemoRerunException)
+        {
+            // A GET named an entry the scan said no GET names (its guess of where the pickle ends was wrong): run the
+            // pickle again keeping every entry, as without the scan. Everything before that GET ran as it would have.
+            Reset();
+            _named = null;
+            _nextBuffer = firstBuffer;
+            _in.Rewind(StartOffset);
+            Reruns++;
+            return Run();
+        }
+    }
+
+    /// <summary>Pickles from this many bytes before the end of the stream are scanned for their GETs first (tests lower it).</summary>
+    internal long ScanFromBytes { get; set; } = 64 * 1024;
+    /// <summary>How many pickles were run a second time keeping every memo entry (tests check the rerun).</summary>
+    internal int Reruns { get; private set; }
+    /// <summary>Whether the pickle being loaded keeps only the memo entries a GET may name.</summary>
+    internal bool KeepsNamedOnly => _named is not null;
+
+    /// <summary>The memo indices the pickle's GETs may name, or null (keep everything) when the input cannot go back or the pickle is small.</summary>
+    ulong[]? ScanNamed()
+    {
+        if (!_in.CanRewind) return null;
+        long left = _in.Remaining;
+        if (left < ScanFromBytes) return null;
+        ulong[]? named;
+        try { named = MemoReferenceScan.Scan(_in, left); }
+        catch (Exception e) when (e is not OutOfMemoryException) { named = null; }
+        _in.Rewind(StartOffset);
+        return named;
+    }
+
+    void Reset()
+    {
+        _stack.Clear(); _marks.Clear(); _sparseMemo.Clear(); _memoCount = 0;
+        // A large memo's chunks are dropped (the next pickle may be small); a small one's are cleared.
+        if (_memoChunks.Length > 16) _memoChunks = new object?[]?[16];
+        else foreach (var c in _memoChunks) if (c is not null) Array.Clear(c);
+        if (_memoStored.Length > 64) _memoStored = new ulong[64]; else Array.Clear(_memoStored);
+        _memoLog.Clear(); _memoReplaced.Clear(); _objects.Clear(); _globalNodes.Clear(); _maybeShared.Clear();
+        _result = null;
+    }
+
+    sealed class MemoRerunException : Exception { }
+
+    Node Run()
+    {
         while (_result is null)
         {
             _opPos = _in.Position;
             int b = _in.ReadByte();
             if (b < 0) throw new BrineFormatException(Format, $"byte {_opPos}", "pickle truncated: the data ended before the STOP opcode");
             _op = (byte)b;
-            var handler = _dispatch[b];
-            if (handler is null) throw Fail($"invalid opcode byte 0x{b:x2} (not a pickle, or corrupt)", named: false);
-            try { handler(); }
+            try
+            {
+                // The opcodes of records are called directly (so the small ones inline); the rest through the table.
+                switch (_op)
+                {
+                    case PickleOpcodes.MEMOIZE: LoadMemoize(); break;
+                    case PickleOpcodes.BINGET: LoadBinGet(); break;
+                    case PickleOpcodes.LONG_BINGET: LoadLongBinGet(); break;
+                    case PickleOpcodes.BINPUT: LoadBinPut(); break;
+                    case PickleOpcodes.SHORT_BINUNICODE: LoadShortBinUnicode(); break;
+                    case PickleOpcodes.BININT1: LoadBinInt1(); break;
+                    case PickleOpcodes.BININT: LoadBinInt(); break;
+                    case PickleOpcodes.BINFLOAT: LoadBinFloat(); break;
+                    case PickleOpcodes.EMPTY_DICT: Push(Node.Map()); break;
+                    case PickleOpcodes.MARK: LoadMark(); break;
+                    case PickleOpcodes.SETITEMS: LoadSetItems(); break;
+                    case PickleOpcodes.APPENDS: LoadAppends(); break;
+                    case PickleOpcodes.SHORT_BINBYTES: LoadShortBinBytes(); break;
+                    default:
+                        var handler = _dispatch[b];
+                        if (handler is null) throw Fail($"invalid opcode byte 0x{b:x2} (not a pickle, or corrupt)", named: false);
+                        handler();
+                        break;
+                }
+            }
             catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException or FormatException or InvalidOperationException or IndexOutOfRangeException)
             {
                 // A safety net: corrupt input must give a format error, never another exception.
@@ -176,11 +259,15 @@ sealed class PickleLoader
     BrineFormatException Fail(string detail, bool named = true) =>
         new(Format, $"byte {_opPos}", named ? $"{PickleOpcodes.NameOf(_op)}: {detail}" : detail);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     ReadOnlySpan<byte> Take(int n)
     {
-        if (!_in.TryRead(n, out var s)) throw Fail($"pickle truncated: the argument needs {n} bytes");
+        if (!_in.TryRead(n, out var s)) ThrowTruncated(n);
         return s;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void ThrowTruncated(int n) => throw Fail($"pickle truncated: the argument needs {n} bytes");
 
     byte[] TakeArray(long n)
     {
@@ -303,7 +390,7 @@ sealed class PickleLoader
     }
 
     void LoadPopMark() => PopMark();
-    void LoadDup() => Push(Top());
+    void LoadDup() => Push(Top() is Node n ? Dup(n) : Top());
 
     // ---- numbers ----
 
@@ -394,8 +481,31 @@ sealed class PickleLoader
     {
         if (n > 64 * 1024 || n > _options.MaxValueBytes) return DecodeUtf8(TakeArray(n));
         var span = Take((int)n);
+        if (n <= ShortString) return ShortUtf8(span);
         try { return StrictUtf8.GetString(span); }
         catch (DecoderFallbackException) { throw Fail("the string is not valid UTF-8"); }
+    }
+
+    /// <summary>
+    /// Strings up to this many bytes come from a small cache: values such as a language or a status repeat across
+    /// records, and each fresh copy was one more object the collector traced to the end of the load.
+    /// </summary>
+    const int ShortString = 8;
+    readonly string?[] _shortStrings = new string?[512];
+
+    string ShortUtf8(ReadOnlySpan<byte> span)
+    {
+        if (span.Length == 0) return "";
+        ulong key = 0;
+        for (int i = 0; i < span.Length; i++) key |= (ulong)span[i] << (8 * i);
+        int slot = (int)((key * 0x9E3779B97F4A7C15UL) >> 55) ^ span.Length;
+        var hit = _shortStrings[slot];
+        if (hit is not null && hit.Length == span.Length && Ascii.Equals(span, hit)) return hit;
+        string s;
+        try { s = StrictUtf8.GetString(span); }
+        catch (DecoderFallbackException) { throw Fail("the string is not valid UTF-8"); }
+        if (Ascii.IsValid(span)) _shortStrings[slot] = s;
+        return s;
     }
 
     long ReadLength8()
@@ -406,7 +516,42 @@ sealed class PickleLoader
     }
 
     void LoadBinBytes() => Push(Node.Bytes(TakeArray(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))));
-    void LoadShortBinBytes() => Push(Node.Bytes(TakeArray(Take(1)[0])));
+    void LoadShortBinBytes()
+    {
+        int n = Take(1)[0];
+        if (n == 10 && TryNaiveDateTime()) return;
+        Push(Node.Bytes(TakeArray(n)));
+    }
+
+    /// <summary>
+    /// A naive datetime as pickle writes it: <c>datetime.datetime</c> on the stack, then its 10-byte state, a
+    /// one-item tuple and REDUCE, each maybe memoized. When the memo keeps neither the bytes nor the tuple (no GET
+    /// names them), the value is made at once without those two nodes; anything else takes the general path.
+    /// </summary>
+    bool TryNaiveDateTime()
+    {
+        if (_named is null || _stack.Count <= (_marks.Count > 0 ? _marks[^1] : 0) || _stack[^1] is not PyGlobal { FullName: "datetime.datetime" }) return false;
+        var span = _in.PeekUpTo(14);
+        if (span.Length < 12) return false;
+        int p = 10;
+        bool memoBytes = span[p] == PickleOpcodes.MEMOIZE;
+        if (memoBytes) p++;
+        if (span[p++] != PickleOpcodes.TUPLE1) return false;
+        bool memoTuple = p < span.Length && span[p] == PickleOpcodes.MEMOIZE;
+        if (memoTuple) p++;
+        if (p >= span.Length || span[p++] != PickleOpcodes.REDUCE) return false;
+        long first = _memoCount, second = memoBytes ? first + 1 : first;
+        if (second >= DenseLimit) return false;
+        if (memoBytes && (IsStored(first) || MemoReferenceScan.Contains(_named, first))) return false;
+        if (memoTuple && (IsStored(second) || MemoReferenceScan.Contains(_named, second))) return false;
+        if (!TryWallTime(span, out long secs, out int us)) return false;
+        // As the MEMOIZEs would: the indices are stored (not kept) and counted.
+        if (memoBytes) { MarkStored(first); _memoCount++; }
+        if (memoTuple) { MarkStored(second); _memoCount++; }
+        _in.Skip(p);
+        _stack[^1] = Node.Timestamp(new Timestamp(secs, us * 1000, null));
+        return true;
+    }
     void LoadBinBytes8() => Push(Node.Bytes(TakeArray(ReadLength8())));
 
     void LoadByteArray8()
@@ -432,7 +577,7 @@ sealed class PickleLoader
     void AppendTo(object target, object item)
     {
         if (target is Node { IsList: true } list && list.Tag is not ("tuple" or "frozenset")) { list.Items!.Add(AsNode(item)); return; }
-        if (target is Node { IsMap: true } obj && _objects.Contains(obj)) { ObjectPart(obj, "__items__", list: true).Items!.Add(AsNode(item)); return; }
+        if (target is Node { IsMap: true, Tag: not null } obj && _objects.Contains(obj)) { ObjectPart(obj, "__items__", list: true).Items!.Add(AsNode(item)); return; }
         throw Fail($"cannot append to {Describe(target)}");
     }
 
@@ -510,7 +655,8 @@ sealed class PickleLoader
         if (!k.IsScalar) throw Fail($"a dict key is {Describe(k)}; Brine maps need scalar keys (str, int, float, bytes …)");
         if (target is Node { IsMap: true } map)
         {
-            if (_objects.Contains(map)) map = ObjectPart(map, "__entries__", list: false);
+            // Objects always have a tag (their class): a plain dict needs no look-up.
+            if (map.Tag is not null && _objects.Contains(map)) map = ObjectPart(map, "__entries__", list: false);
             map.Entries!.Add(new(k, AsNode(value)));
             return;
         }
@@ -559,8 +705,11 @@ sealed class PickleLoader
         if (index < 0) throw Fail("negative memo index");
         var v = Top();
         bool isNew;
-        if (index < _memo.Count) { isNew = _memo[(int)index] is null; _memo[(int)index] = v; }
-        else if (index == _memo.Count && index < int.MaxValue && !_sparseMemo.ContainsKey(index)) { isNew = true; _memo.Add(v); }
+        if (index < DenseLimit)
+        {
+            isNew = MarkStored(index);
+            if (_named is null || MemoReferenceScan.Contains(_named, index)) DenseSet(index, v);
+        }
         else { isNew = !_sparseMemo.ContainsKey(index); _sparseMemo[index] = v; }
         if (isNew) _memoCount++;
         // Objects (tagged maps) are the only nodes MemoReplace looks for.
@@ -569,8 +718,65 @@ sealed class PickleLoader
 
     object MemoGet(long index)
     {
-        object? v = index >= 0 && index < _memo.Count ? _memo[(int)index] : _sparseMemo.GetValueOrDefault(index);
+        object? v;
+        if ((ulong)index < DenseLimit)
+        {
+            v = DenseGet(index);
+            if (v is null && _named is not null && IsStored(index)) throw new MemoRerunException();
+        }
+        else v = _sparseMemo.GetValueOrDefault(index);
+        if (v is Node n) return Dup(n);
         return v ?? throw Fail($"memo index {index} was never stored (corrupt pickle)");
+    }
+
+    /// <summary>
+    /// Nodes a second reference to which was made (a GET, a DUP, a call or BUILD that puts its argument's parts in
+    /// the value it makes): the only nodes the graph can reach twice, so the only ones the reader's walk for shared
+    /// nodes must track (tracking all of them cost a hash set entry per node). Kept when naming shared nodes only.
+    /// </summary>
+    readonly HashSet<Node> _maybeShared = new(ReferenceEqualityComparer.Instance);
+    public IReadOnlySet<Node> MaybeShared => _maybeShared;
+
+    Node Dup(Node n)
+    {
+        if (_logAll) _maybeShared.Add(n);
+        return n;
+    }
+
+    IEnumerable<Node> DupAll(IEnumerable<Node> nodes) { foreach (var n in nodes) yield return Dup(n); }
+
+    IEnumerable<KeyValuePair<Node, Node>> DupEntries(List<KeyValuePair<Node, Node>> entries)
+    {
+        foreach (var e in entries) { Dup(e.Key); Dup(e.Value); yield return e; }
+    }
+
+    /// <summary>Marks a dense index stored; true when it was not before.</summary>
+    bool MarkStored(long index)
+    {
+        int word = (int)(index >> 6);
+        if (word >= _memoStored.Length) Array.Resize(ref _memoStored, Math.Max(word + 1, _memoStored.Length * 2));
+        ulong bit = 1UL << (int)(index & 63), had = _memoStored[word];
+        _memoStored[word] = had | bit;
+        return (had & bit) == 0;
+    }
+
+    bool IsStored(long index)
+    {
+        int word = (int)(index >> 6);
+        return word < _memoStored.Length && (_memoStored[word] & 1UL << (int)(index & 63)) != 0;
+    }
+
+    void DenseSet(long index, object v)
+    {
+        int c = (int)(index >> ChunkBits);
+        if (c >= _memoChunks.Length) Array.Resize(ref _memoChunks, Math.Max(c + 1, _memoChunks.Length * 2));
+        (_memoChunks[c] ??= new object?[ChunkSize])[index & (ChunkSize - 1)] = v;
+    }
+
+    object? DenseGet(long index)
+    {
+        int c = (int)(index >> ChunkBits);
+        return c < _memoChunks.Length && _memoChunks[c] is { } chunk ? chunk[index & (ChunkSize - 1)] : null;
     }
 
     long ParseIndexLine()
@@ -596,7 +802,8 @@ sealed class PickleLoader
         if (at < 0) return;
         // (Its latest store: the object was memoized just before its BUILD, so this is found at once.)
         long index = _memoLog[at].index;
-        if (index < _memo.Count) _memo[(int)index] = now; else _sparseMemo[index] = now;
+        if (index >= DenseLimit) _sparseMemo[index] = now;
+        else if (_named is null || MemoReferenceScan.Contains(_named, index)) DenseSet(index, now);
         _memoReplaced.Add(old);
         _memoLog.Add((index, now));
     }
@@ -606,8 +813,10 @@ sealed class PickleLoader
     {
         if (shared.Count == 0) return;
         if (!_logAll) throw new InvalidOperationException("the pickle was loaded without naming its shared nodes");
+        // A few shared nodes (a record's keys) are compared by reference: hashing each of millions of stores cost more.
+        var few = shared.Count <= 8 ? shared.ToArray() : null;
         foreach (var (index, node) in _memoLog)
-            if (shared.Contains(node) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
+            if ((few is null ? shared.Contains(node) : PickleReader.InFew(few, node)) && !_memoReplaced.Contains(node) && !names.ContainsKey(node)) names[node] = "m" + index;
     }
 
     // ---- refused features ----
@@ -708,8 +917,8 @@ sealed class PickleLoader
             case "builtins.complex":
             {
                 var c = Node.Map("builtins.complex");
-                c.Add("real", args.Count > 0 ? args[0] : Node.Float(0));
-                c.Add("imag", args.Count > 1 ? args[1] : Node.Float(0));
+                c.Add("real", args.Count > 0 ? Dup(args[0]) : Node.Float(0));
+                c.Add("imag", args.Count > 1 ? Dup(args[1]) : Node.Float(0));
                 return c;
             }
             case "builtins.dict" or "collections.OrderedDict":
@@ -717,7 +926,7 @@ sealed class PickleLoader
                 var d = Node.Map();
                 if (args.Count > 0 && args[0] is { IsList: true } pairs)
                     foreach (var p in pairs.Items!)
-                        if (p is { IsList: true } kv && kv.Items!.Count == 2) SetItem(d, kv.Items[0], kv.Items[1]);
+                        if (p is { IsList: true } kv && kv.Items!.Count == 2) SetItem(d, Dup(kv.Items[0]), Dup(kv.Items[1]));
                         else throw Fail($"{g.FullName} takes a list of pairs");
                 return d;
             }
@@ -726,7 +935,7 @@ sealed class PickleLoader
                 if (args.Count != 3) throw Fail("copyreg._reconstructor takes (class, base, state)");
                 var cls = GlobalOf(args[0]) ?? throw Fail("copyreg._reconstructor: the class is not a global");
                 var obj = Call(cls, new List<Node>(), newObj: true);
-                if (GlobalOf(args[1]) is { FullName: not "builtins.object" } && args[2].Kind != TokenKind.Null && _objects.Contains(obj)) obj.Add("__value__", args[2]);
+                if (GlobalOf(args[1]) is { FullName: not "builtins.object" } && args[2].Kind != TokenKind.Null && _objects.Contains(obj)) obj.Add("__value__", Dup(args[2]));
                 return obj;
             }
             case "copyreg.__newobj__" when !newObj:
@@ -741,16 +950,16 @@ sealed class PickleLoader
             case "datetime.timedelta":
             {
                 var m = Node.Map("datetime.timedelta");
-                m.Add("days", args.Count > 0 ? args[0] : Node.Int(0));
-                m.Add("seconds", args.Count > 1 ? args[1] : Node.Int(0));
-                m.Add("microseconds", args.Count > 2 ? args[2] : Node.Int(0));
+                m.Add("days", args.Count > 0 ? Dup(args[0]) : Node.Int(0));
+                m.Add("seconds", args.Count > 1 ? Dup(args[1]) : Node.Int(0));
+                m.Add("microseconds", args.Count > 2 ? Dup(args[2]) : Node.Int(0));
                 return m;
             }
             case "datetime.timezone":
             {
                 var m = Node.Map("datetime.timezone");
-                if (args.Count > 0) m.Add("offset", args[0]);
-                if (args.Count > 1) m.Add("name", args[1]);
+                if (args.Count > 0) m.Add("offset", Dup(args[0]));
+                if (args.Count > 1) m.Add("name", Dup(args[1]));
                 return m;
             }
             case "decimal.Decimal": return DecimalFrom(args);
@@ -765,7 +974,7 @@ sealed class PickleLoader
     {
         var o = Node.Map(g.FullName);
         _objects.Add(o);
-        if (args.Count > 0) { var t = Node.List("tuple"); t.Items!.AddRange(args); o.Add("__args__", t); }
+        if (args.Count > 0) { var t = Node.List("tuple"); t.Items!.AddRange(DupAll(args)); o.Add("__args__", t); }
         return o;
     }
 
@@ -774,8 +983,8 @@ sealed class PickleLoader
         var n = Node.List(tag);
         if (args.Count == 0) return n;
         var src = args[0];
-        if (src.IsList) n.Items!.AddRange(src.Items!);
-        else if (src.IsMap) n.Items!.AddRange(src.Entries!.Select(e => e.Key));
+        if (src.IsList) n.Items!.AddRange(DupAll(src.Items!));
+        else if (src.IsMap) n.Items!.AddRange(DupAll(src.Entries!.Select(e => e.Key)));
         else if (src.Value is string s) foreach (var r in s.EnumerateRunes()) n.Items!.Add(Node.String(r.ToString()));
         else throw Fail($"cannot make a {tag ?? "list"} of {Describe(src)}");
         return n;
@@ -841,30 +1050,37 @@ sealed class PickleLoader
         if (args.Count > 1 && args[1].Kind != TokenKind.Null)
         {
             var m = Node.Map("datetime.time");
-            m.Add("value", t); m.Add("tzinfo", args[1]);
+            m.Add("value", t); m.Add("tzinfo", Dup(args[1]));
             return m;
         }
         return t;
     }
 
+    /// <summary>The wall time of a datetime's 10-byte state (seconds since 1970 as if UTC, microseconds), or false when it is not valid.</summary>
+    static bool TryWallTime(ReadOnlySpan<byte> b, out long secs, out int us)
+    {
+        int year = b[0] * 256 + b[1], month = b[2] & 0x7f;
+        us = (b[7] << 16) | (b[8] << 8) | b[9];
+        secs = 0;
+        if (us > 999_999 || year is < 1 or > 9999 || month is < 1 or > 12 || b[3] < 1 || b[3] > DateTime.DaysInMonth(year, month)
+            || b[4] > 23 || b[5] > 59 || b[6] > 59) return false;
+        var wall = new DateTime(year, month, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified);
+        // Floor division: before 1970 the microseconds are added to the earlier whole second.
+        secs = Math.DivRem(wall.Ticks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerSecond, out _);
+        return true;
+    }
+
     Node DateTimeFrom(List<Node> args, PyGlobal g)
     {
         var b = StateBytes(args, 10) ?? throw Fail("datetime.datetime takes its 10-byte state");
-        int year = b[0] * 256 + b[1], month = b[2] & 0x7f;
-        int us = (b[7] << 16) | (b[8] << 8) | b[9];
-        DateTime wall;
-        try { wall = new DateTime(year, month, b[3], b[4], b[5], b[6], DateTimeKind.Unspecified).AddTicks(us * 10L); }
-        catch (ArgumentOutOfRangeException) { throw Fail("datetime.datetime state is not a valid date and time"); }
-        if (us > 999_999) throw Fail("datetime.datetime state is not a valid date and time");
-        // Floor division: before 1970 the microseconds are added to the earlier whole second.
-        long secs = Math.DivRem(wall.Ticks - DateTime.UnixEpoch.Ticks - us * 10L, TimeSpan.TicksPerSecond, out _);
+        if (!TryWallTime(b, out long secs, out int us)) throw Fail("datetime.datetime state is not a valid date and time");
         var tz = args.Count > 1 ? args[1] : null;
         if (tz is null || tz.Kind == TokenKind.Null) return Node.Timestamp(new Timestamp(secs, us * 1000, null));
         if (OffsetSeconds(tz) is { } off && off % 60 == 0)
             return Node.Timestamp(new Timestamp(secs - off, us * 1000, (short)(off / 60)));
         var m = Node.Map("datetime.datetime");
         m.Add("value", Node.Timestamp(new Timestamp(secs, us * 1000, null)));
-        m.Add("tzinfo", tz);
+        m.Add("tzinfo", Dup(tz));
         return m;
     }
 
@@ -917,11 +1133,11 @@ sealed class PickleLoader
     void AddState(Node obj, Node st)
     {
         if (st.Kind == TokenKind.Null) return;
-        if (st.IsMap && st.Tag is null) { obj.Entries!.AddRange(st.Entries!); return; }
+        if (st.IsMap && st.Tag is null) { obj.Entries!.AddRange(DupEntries(st.Entries!)); return; }
         // (dict state, slots state): both become entries of the object's map.
         if (st is { IsList: true, Tag: "tuple" } && st.Items!.Count == 2 && st.Items.All(p => p.Kind == TokenKind.Null || (p.IsMap && p.Tag is null)))
         {
-            foreach (var p in st.Items) if (p.IsMap) obj.Entries!.AddRange(p.Entries!);
+            foreach (var p in st.Items) if (p.IsMap) obj.Entries!.AddRange(DupEntries(p.Entries!));
             return;
         }
         obj.Add("__state__", st);

@@ -76,7 +76,7 @@ public sealed class PickleReader : TokenReader
 
     void Emit(Node n)
     {
-        if (_anchorOf.TryGetValue(n, out var anchor))
+        if ((_fewAnchored is null || InFew(_fewAnchored, n)) && _anchorOf.TryGetValue(n, out var anchor))
         {
             if (!_emitted.Add(n)) { Kind = TokenKind.Alias; StringValue = anchor; return; }
             Anchor = anchor;
@@ -90,6 +90,14 @@ public sealed class PickleReader : TokenReader
             default: LoadScalar(n); break;
         }
     }
+
+    /// <summary>
+    /// Pickles with at least this many bytes before the end of a seekable stream are walked first for the memo entries
+    /// their GETs name, and the others are not kept (tests set 0 or <see cref="long.MaxValue"/> to compare both).
+    /// </summary>
+    internal long MemoScanFromBytes { get => _loader.ScanFromBytes; set => _loader.ScanFromBytes = value; }
+    /// <summary>How many pickles were run again keeping every memo entry (a GET named an entry the walk left out).</summary>
+    internal int MemoReruns => _loader.Reruns;
 
     /// <summary>Whether <see cref="Brine.Objects.ObjectReader"/> may use the direct path (tests turn it off to compare with the Node path).</summary>
     internal bool DirectObjects { get; set; } = true;
@@ -133,7 +141,12 @@ public sealed class PickleReader : TokenReader
     /// <summary>Gives an anchor to every node the graph reaches more than once, named after its memo index.</summary>
     void FindShared(Node root)
     {
-        _anchorOf.Clear(); _emitted.Clear();
+        _anchorOf.Clear(); _emitted.Clear(); _fewAnchored = [];
+        // Only nodes the loader saw a second reference made to can be reached twice; every other node is reached
+        // once, so cycles too pass through those, and only they need to be remembered.
+        var maybe = _loader.MaybeShared;
+        if (maybe.Count == 0) return;
+        var few = maybe.Count <= 8 ? maybe.ToArray() : null;
         var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         var shared = new List<Node>();
         var sharedSet = new HashSet<Node>(ReferenceEqualityComparer.Instance);
@@ -142,7 +155,7 @@ public sealed class PickleReader : TokenReader
         while (todo.Count > 0)
         {
             var n = todo.Pop();
-            if (!seen.Add(n))
+            if ((few is null ? maybe.Contains(n) : InFew(few, n)) && !seen.Add(n))
             {
                 if (sharedSet.Add(n)) shared.Add(n);
                 continue;
@@ -154,6 +167,16 @@ public sealed class PickleReader : TokenReader
         // Shared nodes the memo never held (DUP) are numbered in the order they were found shared.
         int unnamed = 0;
         foreach (var n in shared) if (!_anchorOf.ContainsKey(n)) _anchorOf[n] = "n" + ++unnamed;
+        _fewAnchored = _anchorOf.Count <= 8 ? _anchorOf.Keys.ToArray() : null;
+    }
+
+    /// <summary>The anchored nodes when they are few (compared by reference, not hashed per node), else null.</summary>
+    Node[]? _fewAnchored = [];
+
+    internal static bool InFew(Node[] few, Node n)
+    {
+        foreach (var f in few) if (ReferenceEquals(f, n)) return true;
+        return false;
     }
 
     public override void Dispose()
