@@ -413,6 +413,37 @@ for p in (2, 3, 4, 5):
     }
 
     [Fact]
+    public void A_key_whose_memo_entry_was_overwritten_is_read_as_the_new_key()
+    {
+        // Records parsed whole recognise their keys by the bytes of the keys' GETs once one record has matched. A PUT
+        // over a key's memo entry (legal, though CPython never writes one) must end that: the next record's key is
+        // "id", so the value goes to Id, not to Small as the key before.
+        var b = new List<byte> { 0x80, 4 };
+        void Str(string v) { b.Add(0x8c); b.Add((byte)v.Length); b.AddRange(System.Text.Encoding.ASCII.GetBytes(v)); }
+        Str("models"); b.Add(0x94); Str("Rec"); b.Add(0x94); b.Add(0x93); b.Add(0x94);   // memo 0, 1; the class: 2
+        b.AddRange([0x5d, 0x94, 0x28]);                                                       // EMPTY_LIST (3), MARK
+        void Record(int value, bool first)
+        {
+            b.AddRange([0x68, 2, 0x29, 0x81, 0x94, 0x7d, 0x94]);    // BINGET 2, EMPTY_TUPLE, NEWOBJ, MEMOIZE, EMPTY_DICT, MEMOIZE
+            if (first) { Str("small"); b.Add(0x94); } else b.AddRange([0x68, 6]);   // the key: memo 6
+            b.AddRange([0x4b, (byte)value, 0x73, 0x62]);             // BININT1 value, SETITEM, BUILD
+        }
+        Record(1, true);
+        for (int v = 2; v <= 5; v++) Record(v, false);
+        Str("id"); b.AddRange([0x71, 6, 0x30]);                   // BINPUT 6 over the key, POP
+        Record(6, false);
+        Record(7, false);
+        b.AddRange([0x65, 0x2e]);                                    // APPENDS, STOP
+        var bytes = b.ToArray();
+
+        Assert.True(Same(bytes, typeof(List<Rec>), Records));
+        Assert.True(DirectRecords(bytes, typeof(List<Rec>), Records) >= 3);
+        var list = ObjectReader.ReadFrom<List<Rec>>(new MemoryStream(bytes), new PickleFormat(), Records)!;
+        Assert.Equal([1, 2, 3, 4, 5, 0, 0], list.Select(o => o.Small));
+        Assert.Equal([0, 0, 0, 0, 0, 6, 7], list.Select(o => o.Id));
+    }
+
+    [Fact]
     public void Several_pickles_in_one_stream_each_take_their_own_path()
     {
         var options = Open;

@@ -190,6 +190,10 @@ sealed class PickleObjectLoader
     /// </summary>
     readonly ulong[]? _named;
     ulong[] _present = [];
+    /// <summary>Every index below this was put (kept or not): a pickle's MEMOIZEs fill the memo in order.</summary>
+    long _presentBelow;
+    /// <summary>Counts overwrites of stored entries: what a record's key GETs name may have changed.</summary>
+    int _memoEpoch;
 
     /// <summary>Whether entry <paramref name="index"/> is stored in the slots (else only its presence is kept).</summary>
     bool Kept(long index) => _named is null || MemoReferenceScan.Contains(_named, index);
@@ -197,6 +201,8 @@ sealed class PickleObjectLoader
     /// <summary>Records that the unkept entry <paramref name="index"/> was put; false when it already was.</summary>
     bool MarkPresent(long index)
     {
+        if (index == _presentBelow) { _presentBelow++; return !BitAt(_present, index); }
+        if (index < _presentBelow) return false;
         int word = (int)(index >> 6);
         if (word >= _present.Length) Array.Resize(ref _present, Math.Max(word + 1, Math.Max(16, _present.Length * 2)));
         ulong bit = 1UL << (int)(index & 63);
@@ -206,8 +212,24 @@ sealed class PickleObjectLoader
     }
 
     /// <summary>Whether entry <paramref name="index"/> was put, kept or not.</summary>
-    bool Occupied(long index) => Kept(index) ? MemoAt(index) is not null
-        : index >> 6 < _present.Length && (_present[index >> 6] & 1UL << (int)(index & 63)) != 0;
+    bool Occupied(long index) => Kept(index) ? MemoAt(index) is not null : index < _presentBelow || BitAt(_present, index);
+
+    static bool BitAt(ulong[] bits, long index) => index >> 6 < bits.Length && (bits[index >> 6] & 1UL << (int)(index & 63)) != 0;
+
+    /// <summary>Whether a GET may name one of the <paramref name="count"/> entries from <paramref name="from"/> on.</summary>
+    bool AnyNamed(long from, int count)
+    {
+        if (_named is null || from < 256) return true;
+        for (long i = from, end = from + count; i < end;)
+        {
+            long word = i >> 6;
+            int lo = (int)(i & 63), hi = (int)Math.Min(64, end - (word << 6));
+            ulong mask = (hi == 64 ? ulong.MaxValue : (1UL << hi) - 1) & ~((1UL << lo) - 1);
+            if (word < _named.Length && (_named[word] & mask) != 0) return true;
+            i = (word + 1) << 6;
+        }
+        return false;
+    }
     /// <summary>Class names the caller's static types answer to (as the Node path accepts them without a registration); null value = ambiguous.</summary>
     readonly Dictionary<string, Type?> _static = new(StringComparer.Ordinal);
     readonly HashSet<Type> _walked = new();
@@ -483,6 +505,8 @@ sealed class PickleObjectLoader
         }
         ref var slot = ref MemoSlot(index);
         if (slot is null) _memoCount++;
+        else _memoEpoch++;
+        if (index == _presentBelow) _presentBelow++;
         if (index >= _memoHigh) _memoHigh = index + 1;
         var v = Top();
         slot = v ?? MemoNone;
@@ -694,6 +718,12 @@ sealed class PickleObjectLoader
         public int Count;
         /// <summary>Records in a row that were not in the form TryRecord parses.</summary>
         public int RecordMisses;
+        /// <summary>
+        /// The bytes of each key's GET in the last record parsed whole; valid while <see cref="KeyEpoch"/> is the
+        /// loader's (no stored entry was overwritten since). The same bytes name the same memoized key.
+        /// </summary>
+        public byte[][]? KeyGets;
+        public int KeyEpoch;
     }
 
     readonly Dictionary<Type, LoadPlan> _loadPlans = new();
@@ -761,6 +791,8 @@ sealed class PickleObjectLoader
     const byte RecLong = 1, RecString = 2, RecNone = 3, RecDate = 4, RecDouble = 5;
     /// <summary>Memo entries a record makes, in order: the value (null: used up, stored as <see cref="Consumed"/>).</summary>
     object?[] _recordMemo = new object?[64];
+    /// <summary>Per key of the record being parsed the slow way: where its GET is in the span (offset &lt;&lt; 8 | length).</summary>
+    int[] _keyGetAt = new int[8];
 
     bool TryRecord(PyGlobal g)
     {
@@ -784,12 +816,25 @@ sealed class PickleObjectLoader
         if (_recordValues.Length < n) { _recordValues = new object?[n]; _recordBits = new long[n]; _recordKinds = new byte[n]; _recordMemoAt = new int[n]; }
         if (_recordMemo.Length < 2 + 4 * n) _recordMemo = new object?[2 + 4 * n];
         var memoOut = _recordMemo;
+        var keyGets = plan.KeyEpoch == _memoEpoch ? plan.KeyGets : null;
+        if (_keyGetAt.Length < n) _keyGetAt = new int[n];
         memoOut[memo++] = null;   // the instance (filled in when made)
         memoOut[memo++] = null;   // the state dict: used up by BUILD
         for (int i = 0; i < n; i++)
         {
-            // The key: a GET of the same memoized string as before.
-            if (!TryParseGet(span, ref p, out long ki) || !ReferenceEquals(MemoAt(ki), plan.Keys[i])) return false;
+            // The key: a GET of the same memoized string as before (by its bytes once a record has matched).
+            if (keyGets is not null)
+            {
+                var g = keyGets[i];
+                if (!span.Slice(p).StartsWith(g)) return false;
+                p += g.Length;
+            }
+            else
+            {
+                int at = p;
+                if (!TryParseGet(span, ref p, out long ki) || !ReferenceEquals(MemoAt(ki), plan.Keys[i])) return false;
+                _keyGetAt[i] = at << 8 | (p - at);
+            }
             var ml = plan.Members[i]!;
             if (p >= span.Length) return false;
             switch (span[p])
@@ -858,6 +903,14 @@ sealed class PickleObjectLoader
         // The bytes are a record: make it. (Its memo entries go to fresh slots, as MEMOIZE's one by one would.)
         if (_memoCount + memo > 1 << 26) return false;
         if (_memoHigh > _memoCount) for (int k = 0; k < memo; k++) if (Occupied(_memoCount + k)) return false;
+        // Usually no GET names any of the record's entries: then they are only counted.
+        bool keepAny = AnyNamed(_memoCount, memo);
+        if (keyGets is null)
+        {
+            plan.KeyGets = new byte[n][];
+            for (int i = 0; i < n; i++) plan.KeyGets[i] = span.Slice(_keyGetAt[i] >> 8, _keyGetAt[i] & 0xff).ToArray();
+            plan.KeyEpoch = _memoEpoch;
+        }
         var o = c.shape.Create!();
         if (c.staticOnly) (_staticOnly ??= new(ReferenceEqualityComparer.Instance)).Add(o);
         memoOut[0] = o;
@@ -874,7 +927,7 @@ sealed class PickleObjectLoader
                     var dt = new DateTime(b, DateTimeKind.Unspecified);
                     ml.SetDate!(o, dt);
                     memoOut[_recordMemoAt[i]] = DateMark;
-                    if (Kept(_memoCount + _recordMemoAt[i])) MemoDate(_memoCount + _recordMemoAt[i], b);
+                    if (keepAny && Kept(_memoCount + _recordMemoAt[i])) MemoDate(_memoCount + _recordMemoAt[i], b);
                     break;
                 }
                 case RecNone: ml.Set(o, null); break;
@@ -889,13 +942,20 @@ sealed class PickleObjectLoader
                     break;
             }
         }
-        for (int k = 0; k < memo; k++)
+        if (!keepAny && _presentBelow == _memoCount)
         {
-            long index = _memoCount++;
-            if (Kept(index)) MemoSlot(index) = memoOut[k] ?? Consumed;
-            else MarkPresent(index);
-            memoOut[k] = null;
+            _memoCount += memo;
+            _presentBelow = _memoCount;
+            Array.Clear(memoOut, 0, memo);
         }
+        else
+            for (int k = 0; k < memo; k++)
+            {
+                long index = _memoCount++;
+                if (Kept(index)) { MemoSlot(index) = memoOut[k] ?? Consumed; if (index == _presentBelow) _presentBelow++; }
+                else MarkPresent(index);
+                memoOut[k] = null;
+            }
         if (_memoCount > _memoHigh) _memoHigh = _memoCount;
         _in.Skip(p);
         Push(o);
