@@ -258,6 +258,7 @@ sealed class PickleObjectLoader
     }
 
     /// <summary>Runs one pickle and returns its value as <paramref name="root"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public object? Load(Type root)
     {
         WalkStatic(root);
@@ -803,6 +804,9 @@ sealed class PickleObjectLoader
         return false;
     }
 
+    // Optimized at once: a load is usually one call, and its records run through here long before tiering would
+    // have replaced the first, unoptimized code.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     bool TryRecord(LoadPlan plan)
     {
         var c = _lastClass;
