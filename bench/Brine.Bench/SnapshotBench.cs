@@ -254,6 +254,17 @@ public static class SnapshotBench
             using var r = new PickleReader(new MemoryStream(plain, false));
             return NodeBuilder.ReadValue(r)!.Items!.Count == records ? plain.Length : throw new InvalidOperationException("lost users");
         }, "plain data: a list of dicts");
+
+        // Razorvine.Pickle, the .NET pickle library: the same dicts as .NET dictionaries, and the same bytes loaded
+        // into its Hashtables.
+        var dicts = users.Select(u => (object)new Dictionary<string, object>
+        {
+            ["id"] = u.Id, ["name"] = u.Name, ["email"] = u.Email, ["language"] = u.Language, ["registered_at"] = u.RegisteredAt,
+        }).ToList();
+        Step(results, work, "Razorvine.Pickle (dicts)", () => new Razorvine.Pickle.Pickler(true).dumps(dicts).Length, "plain data: a list of Dictionary<string, object>; protocol 2");
+        dicts = null;
+        Step(results, load, "Razorvine.Pickle (dicts)", () => ((System.Collections.IList)new Razorvine.Pickle.Unpickler().loads(plain)).Count == records ? plain.Length : throw new InvalidOperationException("lost users"),
+            "Brine's plain-data pickle (CPython's bytes) into ArrayList/Hashtable");
         plain = [];
 
         byte[] pickle = [];
@@ -261,6 +272,10 @@ public static class SnapshotBench
         File.WriteAllBytes(Path.Combine(dir, "users.pkl"), pickle);
         Step(results, load, "Brine pickle 4 → objects", () => { var back = LoadObjects<List<User>>(pickle); return back.Count == records ? pickle.Length : throw new InvalidOperationException("lost users"); });
         Check(users, LoadObjects<List<User>>(pickle));
+
+        Step(results, work, "Razorvine.Pickle (objects)", () => new Razorvine.Pickle.Pickler(true).dumps(users).Length, "each object as a dict of its properties (no class); protocol 2");
+        Step(results, load, "Razorvine.Pickle (objects)", () => ((System.Collections.IList)new Razorvine.Pickle.Unpickler().loads(pickle)).Count == records ? pickle.Length : throw new InvalidOperationException("lost users"),
+            "Brine's pickle of the objects into its ClassDicts (it makes no CLR objects)");
 
         byte[] mp = [];
         Step(results, work, "MessagePack-CSharp", () => (mp = MessagePackSerializer.Serialize(users)).Length, "[MessagePackObject] arrays, no references");
@@ -324,6 +339,12 @@ public static class SnapshotBench
         File.WriteAllBytes(Path.Combine(dir, "graph.pkl"), pickle);
         Step(results, "graph load", "Brine pickle 4 → objects", () => LoadObjects<List<Person>>(pickle).Count == nodes ? pickle.Length : throw new InvalidOperationException());
         CheckGraph(graph, LoadObjects<List<Person>>(pickle));
+
+        // Razorvine.Pickle writes each object as a dict by value, so it keeps no object's identity: not a snapshot of
+        // this graph. It loads Brine's pickle (into its ClassDicts, the references shared through the memo).
+        results.Add(new Row { Work = "graph dump", Who = "Razorvine.Pickle", Note = "cannot: objects are written as dicts by value, identity and cycles are lost" });
+        Step(results, "graph load", "Razorvine.Pickle", () => ((System.Collections.IList)new Razorvine.Pickle.Unpickler().loads(pickle)).Count == nodes ? pickle.Length : throw new InvalidOperationException(),
+            "Brine's pickle into its ClassDicts");
 
         // Not attempted: MessagePack-CSharp keeps no references, and its generated formatters follow a cycle until the
         // stack overflows (measured: the process dies), which no exception handler catches.
@@ -460,9 +481,12 @@ public static class SnapshotBench
             sb.AppendLine($"| {what} | {X(S(workPrefix + " dump", anchorDump), S(workPrefix + " dump", brineDump))} | {X(S(workPrefix + " load", anchorLoad), S(workPrefix + " load", brineLoad))} | {target} |");
         Line("users objects: CPython dataclasses / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "CPython pickle.dumps (dataclasses)", "CPython pickle.loads (dataclasses)", "users", "≥ 3×");
         Line("users dicts: CPython dicts / Brine Node", "Brine Node (dicts) → pickle 4", "Brine pickle 4 → Node (dicts)", "CPython pickle.dumps (dicts)", "CPython pickle.loads (dicts)", "users", "none: plain data through Node, what `brine convert` runs; the targets are on objects");
+        Line("users dicts: Razorvine.Pickle / Brine Node", "Brine Node (dicts) → pickle 4", "Brine pickle 4 → Node (dicts)", "Razorvine.Pickle (dicts)", "Razorvine.Pickle (dicts)", "users", "the .NET pickle library");
+        Line("users objects: Razorvine.Pickle / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "Razorvine.Pickle (objects)", "Razorvine.Pickle (objects)", "users", "the .NET pickle library");
         Line("users objects: MessagePack-CSharp / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "MessagePack-CSharp", "MessagePack-CSharp", "users", "≥ 0.5× (within 2×)");
         Line("users objects: STJ Preserve / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "System.Text.Json Preserve", "System.Text.Json Preserve", "users", "");
         Line("graph: CPython / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "CPython pickle.dumps", "CPython pickle.loads", "graph", "≥ 3×");
+        Line("graph: Razorvine.Pickle / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "Razorvine.Pickle", "Razorvine.Pickle", "graph", "the .NET pickle library");
         Line("graph: STJ Preserve / Brine", "Brine objects → pickle 4", "Brine pickle 4 → objects", "System.Text.Json Preserve", "System.Text.Json Preserve", "graph", "");
         sb.AppendLine().AppendLine($"Users: {records:N0} records (id, name, email, language, registered_at as a naive datetime). Graph: {nodes:N0} people in a 10-ary org chart (manager ↔ reports cycles) with up to 3 friends each (shared references); the root is the list of everyone. CPython's users are generated in Python (shared dict keys and language strings, as a Python program has them) and checked equal to what Brine wrote; its graph is Brine's pickle loaded. Allocation is the managed bytes allocated by one run (GC.GetTotalAllocatedBytes); peak is the process's peak resident set during the step (VmHWM after a reset), which includes the data already in memory (RSS before). CPython allocation is not measured.");
         return sb.ToString();
