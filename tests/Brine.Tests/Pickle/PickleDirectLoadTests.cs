@@ -413,6 +413,35 @@ for p in (2, 3, 4, 5):
     }
 
     [Fact]
+    public void Corrupted_pickles_of_records_give_the_Node_paths_value_or_error()
+    {
+        // Large enough (~200 KB, many frames) that both paths walk the frames for named memo entries first. A byte or
+        // three changed at random: the direct path must agree with the Node path (the same value, or the same error),
+        // and any error must be a format error.
+        var recs = Enumerable.Range(0, 3000).Select(i => new Rec { Id = i * 7919L, Small = i % 300, Name = i % 5 == 0 ? null : "name " + i, Score = i / 3.0, At = new DateTime(2024, 1, 1).AddMinutes(i) }).ToList();
+        var nodes = Enumerable.Range(0, 400).Select(i => new GraphNode { Id = i, Label = "n" + i }).ToList();
+        for (int i = 1; i < nodes.Count; i++) { nodes[i].Parent = nodes[i / 2]; nodes[i / 2].Children.Add(nodes[i]); }
+        var sources = new (byte[] bytes, Type type, ObjectOptions options)[]
+        {
+            (Pickle(recs, Records), typeof(List<Rec>), Records),
+            (Pickle(nodes, Open), typeof(List<GraphNode>), Open),
+        };
+        var rnd = new Random(77);
+        int errors = 0, values = 0;
+        foreach (var (full, type, options) in sources)
+            for (int k = 0; k < 40; k++)
+            {
+                var bad = (byte[])full.Clone();
+                for (int f = 1 + rnd.Next(3); f > 0; f--) bad[rnd.Next(bad.Length)] = (byte)rnd.Next(256);
+                Same(bad, type, options);
+                var (_, error, _) = Load(bad, type, options, direct: true);
+                if (error is null) values++;
+                else { Assert.IsAssignableFrom<BrineFormatException>(error); errors++; }
+            }
+        Assert.True(errors > 10 && values > 0, $"{errors} errors, {values} values");
+    }
+
+    [Fact]
     public void A_key_whose_memo_entry_was_overwritten_is_read_as_the_new_key()
     {
         // Records parsed whole recognise their keys by the bytes of the keys' GETs once one record has matched. A PUT
