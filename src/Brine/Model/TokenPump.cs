@@ -85,6 +85,26 @@ public static class TokenPump
         }
     }
 
+    /// <summary>A scalar node, as <see cref="WriteCurrent"/> writes it when a <see cref="NodeReader"/> is on it.</summary>
+    static void WriteScalar(Node n, TokenWriter w)
+    {
+        switch (n.Kind)
+        {
+            case TokenKind.Null: w.WriteNull(); break;
+            case TokenKind.Bool: w.WriteBool((bool)n.Value!); break;
+            case TokenKind.Int: if (n.Value is long l) w.WriteInt(l); else w.WriteBigInt((System.Numerics.BigInteger)n.Value!); break;
+            case TokenKind.Float: w.WriteFloat((double)n.Value!); break;
+            case TokenKind.Decimal: w.WriteDecimal((DecimalNumber)n.Value!); break;
+            case TokenKind.String: w.WriteString((string)n.Value!); break;
+            case TokenKind.Bytes: w.WriteBytes((byte[])n.Value!); break;
+            case TokenKind.Timestamp: w.WriteTimestamp((Timestamp)n.Value!); break;
+            case TokenKind.Date: w.WriteDate((DateOnly)n.Value!); break;
+            case TokenKind.Time: w.WriteTime((TimeOnly)n.Value!); break;
+            case TokenKind.Uuid: w.WriteUuid((Guid)n.Value!); break;
+            default: throw new InvalidOperationException("not a scalar: " + n.Kind);
+        }
+    }
+
     /// <summary>Writes a whole graph to a writer (shared nodes as anchors and aliases unless <paramref name="expand"/>).</summary>
     public static void WriteNode(Node node, TokenWriter w, bool expand = false)
     {
@@ -111,16 +131,43 @@ public static class TokenPump
 
         public AliasExpander(TokenWriter w, long max) { _w = w; _max = max; }
 
+        // The targets of the last few aliases, by the very name string (a reader names its anchors with the same string
+        // each time: a record's shared keys are found without hashing their names). Cleared whenever an anchor opens or
+        // is (re)defined, so a hit is what the dictionaries would say.
+        const int RecentSize = 8;
+        readonly (string? name, Node? target)[] _recent = new (string?, Node?)[RecentSize];
+        int _recentNext;
+
+        Node? Recent(string name)
+        {
+            foreach (var (n, t) in _recent) if (ReferenceEquals(n, name)) return t;
+            return null;
+        }
+
         public void Accept(TokenReader r, ModelPath path)
         {
             if (r.Kind == TokenKind.Alias)
             {
                 var name = r.StringValue!;
-                if (_open.Contains(name))
-                    throw new BrineFormatException(r.FormatName, r.Location, $"cycle: alias '{name}' refers to a node that contains it; it cannot be expanded (keep references with --refs keep, or convert to YAML or pickle)");
-                if (!_done.TryGetValue(name, out var target))
-                    throw new BrineFormatException(r.FormatName, r.Location, $"alias '{name}' refers to no earlier anchor");
+                if (Recent(name) is not { } target)
+                {
+                    if (_open.Contains(name))
+                        throw new BrineFormatException(r.FormatName, r.Location, $"cycle: alias '{name}' refers to a node that contains it; it cannot be expanded (keep references with --refs keep, or convert to YAML or pickle)");
+                    if (!_done.TryGetValue(name, out target))
+                        throw new BrineFormatException(r.FormatName, r.Location, $"alias '{name}' refers to no earlier anchor");
+                    _recent[_recentNext] = (name, target);
+                    _recentNext = (_recentNext + 1) & (RecentSize - 1);
+                }
                 _recorder?.Accept(r);
+                if (target.IsScalar)
+                {
+                    // (most aliases name a scalar, e.g. a pickle's shared dict keys: no reader per alias)
+                    if (++_expanded > _max)
+                        throw new BrineLimitException(r.FormatName, r.Location, $"alias expansion exceeds {_max:N0} nodes (an alias bomb?); keep references with --refs keep or a format that has them");
+                    if (target.Tag is { } st) _w.SetTag(st);
+                    WriteScalar(target, _w);
+                    return;
+                }
                 using var nr = new NodeReader(target, expand: true);
                 while (nr.Read())
                 {
@@ -136,6 +183,7 @@ public static class TokenPump
             {
                 if (r.Kind.IsStart())
                 {
+                    Array.Clear(_recent);
                     _open.Add(anchor);
                     _openAnchors.Add((anchor, _depth + 1));
                     if (_recorder is null) { _recorder = new NodeBuilder { ResolveExternal = n => _done.GetValueOrDefault(n) }; _recordDepth = _depth + 1; }
@@ -154,6 +202,7 @@ public static class TokenPump
                     _openAnchors.RemoveAt(_openAnchors.Count - 1);
                     _open.Remove(a);
                     _done[a] = _recorder!.Anchors[a];
+                    Array.Clear(_recent);
                 }
                 if (_recorder is not null && _depth == _recordDepth) _recorder = null;
                 _depth--;
@@ -161,6 +210,7 @@ public static class TokenPump
             else if (r.Anchor is { } scalarAnchor)
             {
                 _done[scalarAnchor] = NodeBuilder.ScalarOf(r);
+                Array.Clear(_recent);
             }
         }
     }

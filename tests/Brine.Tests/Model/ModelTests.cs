@@ -1,3 +1,5 @@
+using Brine.Formats;
+using Brine.Formats.Yaml;
 using Brine.Model;
 using Xunit;
 
@@ -70,6 +72,34 @@ public class ModelTests
         Assert.Null(NodeComparer.Difference(list, back));
         var copy = NodeBuilder.ReadValue(new NodeReader(Program()))!;
         Assert.Same(copy["days"]![0], copy["schedule"]![1]);
+    }
+
+    [Fact]
+    public void Expanding_scalar_aliases_keeps_tags_follows_redefined_anchors_and_counts_toward_the_limit()
+    {
+        // Scalar aliases are expanded without a reader per alias, through a small cache of recent targets: the cache
+        // must follow an anchor defined again (YAML allows it) and keep the tag, and each copy counts toward the limit.
+        var yaml = "[&a 1, *a, !t &b x, *b, *a, &a 2, *a, *b, &c [*a, *b], *c]";
+        using (var r = new YamlFormat().CreateReader(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(yaml)), ReadOptions.Default))
+        {
+            var w = new RecordingWriter();
+            TokenPump.Copy(r, w, new PumpOptions { PassReferences = false });
+            Assert.Equal("[ 1 1 !!t 'x' !!t 'x' 1 2 2 !!t 'x' [ 2 !!t 'x' ] [ 2 !!t 'x' ] ]", w.ToString());
+        }
+        // A tree reader names an anchor with one string, so its aliases hit the cache.
+        var shared = Node.String("x");
+        shared.Tag = "t";
+        var tree = Node.List(shared, shared, Node.List(shared, Node.Int(5)), shared);
+        var tw = new RecordingWriter();
+        using (var r = new NodeReader(tree)) TokenPump.Copy(r, tw, new PumpOptions { PassReferences = false });
+        Assert.Equal("[ !t 'x' !t 'x' [ !t 'x' 5 ] !t 'x' ]", tw.ToString());
+        var wide = Node.List(Enumerable.Repeat(shared, 200).ToArray());
+        using (var r = new NodeReader(wide))
+            Assert.Throws<BrineLimitException>(() => TokenPump.Copy(r, new RecordingWriter(), new PumpOptions { PassReferences = false, MaxExpandedNodes = 100 }));
+
+        var many = "[&a lol" + string.Concat(Enumerable.Repeat(", *a", 200)) + "]";
+        using (var r = new YamlFormat().CreateReader(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(many)), ReadOptions.Default))
+            Assert.Throws<BrineLimitException>(() => TokenPump.Copy(r, new RecordingWriter(), new PumpOptions { PassReferences = false, MaxExpandedNodes = 100 }));
     }
 
     [Fact]

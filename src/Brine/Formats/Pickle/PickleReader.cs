@@ -76,7 +76,18 @@ public sealed class PickleReader : TokenReader
 
     void Emit(Node n)
     {
-        if ((_fewAnchored is null || InFew(_fewAnchored, n)) && _anchorOf.TryGetValue(n, out var anchor))
+        if (_fewAnchored is { } few)
+        {
+            // A few anchored nodes (a record's shared keys): found and marked by position, no hashing per node.
+            int at = IndexInFew(few, n);
+            if (at >= 0)
+            {
+                if (_fewEmitted[at]) { Kind = TokenKind.Alias; StringValue = _fewNames[at]; return; }
+                _fewEmitted[at] = true;
+                Anchor = _fewNames[at];
+            }
+        }
+        else if (_anchorOf.TryGetValue(n, out var anchor))
         {
             if (!_emitted.Add(n)) { Kind = TokenKind.Alias; StringValue = anchor; return; }
             Anchor = anchor;
@@ -168,15 +179,26 @@ public sealed class PickleReader : TokenReader
         int unnamed = 0;
         foreach (var n in shared) if (!_anchorOf.ContainsKey(n)) _anchorOf[n] = "n" + ++unnamed;
         _fewAnchored = _anchorOf.Count <= 8 ? _anchorOf.Keys.ToArray() : null;
+        if (_fewAnchored is not null)
+        {
+            _fewNames = _fewAnchored.Select(k => _anchorOf[k]).ToArray();
+            _fewEmitted = new bool[_fewAnchored.Length];
+        }
     }
 
     /// <summary>The anchored nodes when they are few (compared by reference, not hashed per node), else null.</summary>
     Node[]? _fewAnchored = [];
 
-    internal static bool InFew(Node[] few, Node n)
+    /// <summary>The anchor names of <see cref="_fewAnchored"/>, and whether each node was emitted yet.</summary>
+    string[] _fewNames = [];
+    bool[] _fewEmitted = [];
+
+    internal static bool InFew(Node[] few, Node n) => IndexInFew(few, n) >= 0;
+
+    static int IndexInFew(Node[] few, Node n)
     {
-        foreach (var f in few) if (ReferenceEquals(f, n)) return true;
-        return false;
+        for (int i = 0; i < few.Length; i++) if (ReferenceEquals(few[i], n)) return i;
+        return -1;
     }
 
     public override void Dispose()
