@@ -85,26 +85,6 @@ public static class TokenPump
         }
     }
 
-    /// <summary>A scalar node, as <see cref="WriteCurrent"/> writes it when a <see cref="NodeReader"/> is on it.</summary>
-    static void WriteScalar(Node n, TokenWriter w)
-    {
-        switch (n.Kind)
-        {
-            case TokenKind.Null: w.WriteNull(); break;
-            case TokenKind.Bool: w.WriteBool((bool)n.Value!); break;
-            case TokenKind.Int: if (n.Value is long l) w.WriteInt(l); else w.WriteBigInt((System.Numerics.BigInteger)n.Value!); break;
-            case TokenKind.Float: w.WriteFloat((double)n.Value!); break;
-            case TokenKind.Decimal: w.WriteDecimal((DecimalNumber)n.Value!); break;
-            case TokenKind.String: w.WriteString((string)n.Value!); break;
-            case TokenKind.Bytes: w.WriteBytes((byte[])n.Value!); break;
-            case TokenKind.Timestamp: w.WriteTimestamp((Timestamp)n.Value!); break;
-            case TokenKind.Date: w.WriteDate((DateOnly)n.Value!); break;
-            case TokenKind.Time: w.WriteTime((TimeOnly)n.Value!); break;
-            case TokenKind.Uuid: w.WriteUuid((Guid)n.Value!); break;
-            default: throw new InvalidOperationException("not a scalar: " + n.Kind);
-        }
-    }
-
     /// <summary>Writes a whole graph to a writer (shared nodes as anchors and aliases unless <paramref name="expand"/>).</summary>
     public static void WriteNode(Node node, TokenWriter w, bool expand = false)
     {
@@ -165,7 +145,7 @@ public static class TokenPump
                     if (++_expanded > _max)
                         throw new BrineLimitException(r.FormatName, r.Location, $"alias expansion exceeds {_max:N0} nodes (an alias bomb?); keep references with --refs keep or a format that has them");
                     if (target.Tag is { } st) _w.SetTag(st);
-                    WriteScalar(target, _w);
+                    _w.WriteScalarNode(target);
                     return;
                 }
                 using var nr = new NodeReader(target, expand: true);

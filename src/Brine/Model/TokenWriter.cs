@@ -43,6 +43,26 @@ public abstract class TokenWriter : IDisposable
     /// <summary>Refers back to a node written with <paramref name="anchor"/>.</summary>
     public abstract void WriteAlias(string anchor);
 
+    /// <summary>A scalar node, through the write method of its kind (what a <see cref="NodeReader"/> on it gives).</summary>
+    public void WriteScalarNode(Node n)
+    {
+        switch (n.Kind)
+        {
+            case TokenKind.Null: WriteNull(); break;
+            case TokenKind.Bool: WriteBool((bool)n.Value!); break;
+            case TokenKind.Int: if (n.Value is long l) WriteInt(l); else WriteBigInt((BigInteger)n.Value!); break;
+            case TokenKind.Float: WriteFloat((double)n.Value!); break;
+            case TokenKind.Decimal: WriteDecimal((DecimalNumber)n.Value!); break;
+            case TokenKind.String: WriteString((string)n.Value!); break;
+            case TokenKind.Bytes: WriteBytes((byte[])n.Value!); break;
+            case TokenKind.Timestamp: WriteTimestamp((Timestamp)n.Value!); break;
+            case TokenKind.Date: WriteDate((DateOnly)n.Value!); break;
+            case TokenKind.Time: WriteTime((TimeOnly)n.Value!); break;
+            case TokenKind.Uuid: WriteUuid((Guid)n.Value!); break;
+            default: throw new InvalidOperationException("not a scalar: " + n.Kind);
+        }
+    }
+
     /// <summary>Ends the stream: closes documents and flushes. Nothing may be written after.</summary>
     public abstract void Finish();
 

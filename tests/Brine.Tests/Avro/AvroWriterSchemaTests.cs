@@ -25,20 +25,25 @@ id,name,email,language,registered_at
 
 """;
 
+    /// <summary>Converts <paramref name="csv"/> to Avro under <paramref name="schema"/>; Python's lines: the header's schema, then a record per line.</summary>
+    static string[] ConvertAndReadInPython(string schema, string csv)
+    {
+        using var tmp = new TempDir();
+        var schemaPath = tmp.File("schema.avsc");
+        File.WriteAllText(schemaPath, schema);
+        var csvPath = tmp.File("rows.csv");
+        File.WriteAllText(csvPath, csv);
+        var avro = tmp.File("rows.avro");
+        Converter.Convert(csvPath, avro, new ConvertOptions { SchemaPath = schemaPath });
+        return Python.Run(PySchemaAndRows, null, avro).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     [Fact]
     public void EnumsAndNamedRecordsComeFromTheGivenSchema()
     {
         // The tutorial's schema has an enum and a namespaced record name: the columns alone would map to
         // a record "Row" with a string column, so rows are encoded by the given schema instead.
-        using var tmp = new TempDir();
-        var schema = tmp.File("user.avsc");
-        File.WriteAllText(schema, AvroPythonTests.UserSchema);
-        var csv = tmp.File("users.csv");
-        File.WriteAllText(csv, Csv);
-        var avro = tmp.File("users.avro");
-        Converter.Convert(csv, avro, new ConvertOptions { SchemaPath = schema });
-
-        var lines = Python.Run(PySchemaAndRows, null, avro).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = ConvertAndReadInPython(AvroPythonTests.UserSchema, Csv);
         var written = JsonDocument.Parse(lines[0]).RootElement;
         Assert.Equal("User", written.GetProperty("name").GetString());
         Assert.Equal("example", written.GetProperty("namespace").GetString());
@@ -58,22 +63,14 @@ id,name,email,language,registered_at
     {
         // Primitive fields and ["null", T] unions: the column writer encodes them, and the header keeps the
         // given name, namespace and docs.
-        using var tmp = new TempDir();
-        var schema = tmp.File("contact.avsc");
-        File.WriteAllText(schema, """
+        var lines = ConvertAndReadInPython("""
         {"type": "record", "name": "Contact", "namespace": "crm", "doc": "one person",
          "fields": [
           {"name": "id", "type": "long", "doc": "primary key"},
           {"name": "name", "type": "string"},
           {"name": "email", "type": ["null", "string"], "default": null}
         ]}
-        """);
-        var csv = tmp.File("contacts.csv");
-        File.WriteAllText(csv, "id,name,email\n1,Ada,ada@example.com\n2,Bob,\n");
-        var avro = tmp.File("contacts.avro");
-        Converter.Convert(csv, avro, new ConvertOptions { SchemaPath = schema });
-
-        var lines = Python.Run(PySchemaAndRows, null, avro).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        """, "id,name,email\n1,Ada,ada@example.com\n2,Bob,\n");
         var written = JsonDocument.Parse(lines[0]).RootElement;
         Assert.Equal("Contact", written.GetProperty("name").GetString());
         Assert.Equal("crm", written.GetProperty("namespace").GetString());

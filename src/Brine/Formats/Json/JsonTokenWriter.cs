@@ -289,7 +289,7 @@ internal sealed class JsonTokenWriter : TokenWriter
                     case TokenKind.StartMap: StartMap(); break;
                     case TokenKind.EndMap: EndMap(); break;
                     case TokenKind.Alias: WriteAlias(r.Alias!); break;
-                    default: WriteScalar(r.Scalar!); break;
+                    default: WriteScalarNode(r.Scalar!); break;
                 }
             }
         }
@@ -305,24 +305,6 @@ internal sealed class JsonTokenWriter : TokenWriter
             else if (tokens[i].Kind.IsEnd() && --depth == 0) return i;
         }
         return tokens.Count - 1;
-    }
-
-    void WriteScalar(Node n)
-    {
-        switch (n.Kind)
-        {
-            case TokenKind.Null: WriteNull(); break;
-            case TokenKind.Bool: WriteBool((bool)n.Value!); break;
-            case TokenKind.Int: if (n.Value is long l) WriteInt(l); else WriteBigInt((BigInteger)n.Value!); break;
-            case TokenKind.Float: WriteFloat((double)n.Value!); break;
-            case TokenKind.Decimal: WriteDecimal((DecimalNumber)n.Value!); break;
-            case TokenKind.String: WriteString((string)n.Value!); break;
-            case TokenKind.Bytes: WriteBytes((byte[])n.Value!); break;
-            case TokenKind.Timestamp: WriteTimestamp((Timestamp)n.Value!); break;
-            case TokenKind.Date: WriteDate((DateOnly)n.Value!); break;
-            case TokenKind.Time: WriteTime((TimeOnly)n.Value!); break;
-            case TokenKind.Uuid: WriteUuid((Guid)n.Value!); break;
-        }
     }
 
     /// <summary>Gives a list or dict jsonpickle's number (its order among lists, dicts and objects) and notes the anchor's.</summary>

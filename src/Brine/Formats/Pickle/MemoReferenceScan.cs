@@ -133,19 +133,11 @@ static class MemoReferenceScan
 
     static void Mark(ref ulong[] bits, long limit, long index)
     {
-        if ((ulong)index > (ulong)limit) return;
-        int word = (int)(index >> 6);
-        if (word >= bits.Length) Array.Resize(ref bits, Math.Max(word + 1, bits.Length * 2));
-        bits[word] |= 1UL << (int)(index & 63);
+        if ((ulong)index <= (ulong)limit) MemoBits.Set(ref bits, index);
     }
 
     /// <summary>Whether <paramref name="index"/> is in a set <see cref="Scan"/> made (the first 256 always are).</summary>
-    public static bool Contains(ulong[] bits, long index)
-    {
-        if ((ulong)index < 256) return true;
-        long word = index >> 6;
-        return (ulong)word < (ulong)bits.Length && (bits[word] & 1UL << (int)(index & 63)) != 0;
-    }
+    public static bool Contains(ulong[] bits, long index) => (ulong)index < 256 || MemoBits.Get(bits, index);
 
     const sbyte NewlineArg = -100, TwoNewlineArgs = -101, NotAnOpcode = -102;
 

@@ -808,23 +808,6 @@ sealed partial class PickleEncoder
         _len = PutGet(_buf, _len, index);
     }
 
-    /// <summary>
-    /// The UTF-8 bytes of a short string at <paramref name="p"/>; their count. Names and e-mail addresses are mostly
-    /// ASCII: a plain loop copies those without the encoder's setup (which cost more than the copy).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int ShortUtf8(string s, byte[] buf, int p)
-    {
-        var dest = buf.AsSpan(p, s.Length);
-        for (int k = 0; k < s.Length; k++)
-        {
-            char c = s[k];
-            if (c >= 0x80) return System.Text.Encoding.UTF8.GetBytes(s, buf.AsSpan(p));
-            dest[k] = (byte)c;
-        }
-        return s.Length;
-    }
-
     /// <summary>The bytes of <see cref="WriteGet"/> (protocol 4 and up) at <paramref name="p"/>; the new end.</summary>
     static int PutGet(byte[] b, int p, int index)
     {

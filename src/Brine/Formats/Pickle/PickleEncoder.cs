@@ -419,6 +419,23 @@ sealed partial class PickleEncoder
         else WriteAscii("F" + PythonText.FloatRepr(d) + "\n");
     }
 
+    /// <summary>
+    /// The UTF-8 bytes of a short string at <paramref name="p"/>; their count. Names and e-mail addresses are mostly
+    /// ASCII: a plain loop copies those without the encoder's setup (which cost more than the copy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int ShortUtf8(string s, byte[] buf, int p)
+    {
+        var dest = buf.AsSpan(p, s.Length);
+        for (int k = 0; k < s.Length; k++)
+        {
+            char c = s[k];
+            if (c >= 0x80) return Encoding.UTF8.GetBytes(s, buf.AsSpan(p));
+            dest[k] = (byte)c;
+        }
+        return s.Length;
+    }
+
     void SaveString(string s)
     {
         if (!_bin)
@@ -433,7 +450,7 @@ sealed partial class PickleEncoder
             // At most 255 UTF-8 bytes: encode straight into the buffer after a SHORT_BINUNICODE header.
             OpenFrameIfNeeded();
             Reserve(2 + s.Length * 3);
-            int n = Encoding.UTF8.GetBytes(s, _buf.AsSpan(_len + 2));
+            int n = ShortUtf8(s, _buf, _len + 2);
             _buf[_len] = SHORT_BINUNICODE; _buf[_len + 1] = (byte)n;
             _len += 2 + n;
             return;

@@ -110,8 +110,6 @@ sealed class PickleLoader
     internal long ScanFromBytes { get; set; } = 64 * 1024;
     /// <summary>How many pickles were run a second time keeping every memo entry (tests check the rerun).</summary>
     internal int Reruns { get; private set; }
-    /// <summary>Whether the pickle being loaded keeps only the memo entries a GET may name.</summary>
-    internal bool KeepsNamedOnly => _named is not null;
 
     /// <summary>The memo indices the pickle's GETs may name, or null (keep everything) when the input cannot go back or the pickle is small.</summary>
     ulong[]? ScanNamed()
@@ -751,20 +749,9 @@ sealed class PickleLoader
     }
 
     /// <summary>Marks a dense index stored; true when it was not before.</summary>
-    bool MarkStored(long index)
-    {
-        int word = (int)(index >> 6);
-        if (word >= _memoStored.Length) Array.Resize(ref _memoStored, Math.Max(word + 1, _memoStored.Length * 2));
-        ulong bit = 1UL << (int)(index & 63), had = _memoStored[word];
-        _memoStored[word] = had | bit;
-        return (had & bit) == 0;
-    }
+    bool MarkStored(long index) => MemoBits.Set(ref _memoStored, index);
 
-    bool IsStored(long index)
-    {
-        int word = (int)(index >> 6);
-        return word < _memoStored.Length && (_memoStored[word] & 1UL << (int)(index & 63)) != 0;
-    }
+    bool IsStored(long index) => MemoBits.Get(_memoStored, index);
 
     void DenseSet(long index, object v)
     {

@@ -201,20 +201,12 @@ sealed class PickleObjectLoader
     /// <summary>Records that the unkept entry <paramref name="index"/> was put; false when it already was.</summary>
     bool MarkPresent(long index)
     {
-        if (index == _presentBelow) { _presentBelow++; return !BitAt(_present, index); }
-        if (index < _presentBelow) return false;
-        int word = (int)(index >> 6);
-        if (word >= _present.Length) Array.Resize(ref _present, Math.Max(word + 1, Math.Max(16, _present.Length * 2)));
-        ulong bit = 1UL << (int)(index & 63);
-        if ((_present[word] & bit) != 0) return false;
-        _present[word] |= bit;
-        return true;
+        if (index == _presentBelow) { _presentBelow++; return !MemoBits.Get(_present, index); }
+        return index > _presentBelow && MemoBits.Set(ref _present, index);
     }
 
     /// <summary>Whether entry <paramref name="index"/> was put, kept or not.</summary>
-    bool Occupied(long index) => Kept(index) ? MemoAt(index) is not null : index < _presentBelow || BitAt(_present, index);
-
-    static bool BitAt(ulong[] bits, long index) => index >> 6 < bits.Length && (bits[index >> 6] & 1UL << (int)(index & 63)) != 0;
+    bool Occupied(long index) => Kept(index) ? MemoAt(index) is not null : index < _presentBelow || MemoBits.Get(_present, index);
 
     /// <summary>Whether a GET may name one of the <paramref name="count"/> entries from <paramref name="from"/> on.</summary>
     bool AnyNamed(long from, int count)

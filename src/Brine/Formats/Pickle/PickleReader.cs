@@ -130,7 +130,7 @@ public sealed class PickleReader : TokenReader
         long start = input.Position;
         try
         {
-            long left = _input.CanSeek ? _input.Length - _input.Position + input.Buffered : 0;
+            long left = input.Remaining;
             // Which memo entries a GET names: the loader keeps only those (a walk of the bytes, then back to the start).
             var named = MemoReferenceScan.Scan(input, left);
             input.Rewind(start);
